@@ -1,0 +1,133 @@
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/gobwas/ws"
+)
+
+// MaxCloseReason is the longest close reason in bytes: a control frame
+// payload is at most 125 bytes (RFC 6455 §5.5) and the code takes 2
+// (§5.5.1).
+const MaxCloseReason = ws.MaxControlFramePayloadSize - 2
+
+// ErrProtocolClosePayload reports a close frame whose payload is a single
+// byte (RFC 6455 §5.5.1: the body, if any, starts with a 2-byte code). It is
+// a ws.ProtocolError constant like the gobwas/ws values, so it never
+// allocates and a connection answers it with close code 1002.
+const ErrProtocolClosePayload = ws.ProtocolError("close frame payload of 1 byte")
+
+// Errors for close frames the application asks to send (RFC 6455 §5.5.1,
+// §7.4). They are usage errors, not protocol violations by the peer.
+var (
+	// ErrCloseCode is returned by CheckLocalCloseCode for a code that must
+	// not appear in a close frame.
+	ErrCloseCode = errors.New("websocket: close code may not be sent")
+	// ErrCloseReasonTooLong is returned by CheckCloseReason for a reason
+	// longer than MaxCloseReason bytes.
+	ErrCloseReasonTooLong = errors.New("websocket: close reason longer than 123 bytes")
+	// ErrCloseReasonUTF8 is returned by CheckCloseReason for a reason that is
+	// not valid UTF-8.
+	ErrCloseReasonUTF8 = errors.New("websocket: close reason is not valid UTF-8")
+)
+
+// ValidCloseCode reports whether code may appear on the wire in a close
+// frame (RFC 6455 §7.4.1, §7.4.2 and the IANA registry of §11.7): 1000–1003,
+// 1007–1014 and 3000–4999. 0–999, 1004 (reserved), 1005, 1006 and 1015
+// (never sent, only reported locally), 1016–2999 (unassigned) and 5000 and
+// above are not.
+func ValidCloseCode(code ws.StatusCode) bool {
+	return closeCodeError(code) == nil
+}
+
+// closeCodeError returns nil for a valid close code, else the most precise
+// ws.ProtocolError (pre-boxed, so without allocating).
+func closeCodeError(code ws.StatusCode) error {
+	switch {
+	case code < 1000:
+		return errStatusNotInUse
+	case code <= 1003, code >= 1007 && code <= 1014:
+		return nil
+	case code == ws.StatusNoMeaningYet:
+		return errStatusNoMeaning
+	case code == ws.StatusNoStatusRcvd, code == ws.StatusAbnormalClosure, code == ws.StatusTLSHandshake:
+		return errStatusAppLevel
+	case code >= 3000 && code <= 4999:
+		return nil
+	default: // 1016–2999, 5000 and above
+		return errStatusUnknown
+	}
+}
+
+// ParseClose parses the payload of a received close frame (RFC 6455
+// §5.5.1, §7.1.5, §7.1.6).
+//
+// An empty payload returns ws.StatusNoStatusRcvd (1005), as §7.1.5 asks, with
+// a nil reason. A 1-byte payload returns ErrProtocolClosePayload; a payload
+// over 125 bytes, ws.ErrProtocolControlPayloadOverflow; a code that may not
+// be sent (see ValidCloseCode), the matching ws.ErrProtocolStatusCode* value
+// together with the code; a reason that is not valid UTF-8, ErrInvalidUTF8
+// together with the code. None of these allocate.
+//
+// The reason aliases p: it is valid only as long as p is (for a payload in a
+// connection's read buffer, until the next read).
+func ParseClose(p []byte) (code ws.StatusCode, reason []byte, err error) {
+	switch {
+	case len(p) == 0:
+		return ws.StatusNoStatusRcvd, nil, nil
+	case len(p) == 1:
+		return 0, nil, ErrProtocolClosePayload
+	case len(p) > ws.MaxControlFramePayloadSize:
+		return 0, nil, errControlPayloadOverflow
+	}
+	code = ws.StatusCode(binary.BigEndian.Uint16(p))
+	if err := closeCodeError(code); err != nil {
+		return code, nil, err
+	}
+	reason = p[2:]
+	if !ValidUTF8(reason) {
+		return code, nil, ErrInvalidUTF8
+	}
+	return code, reason, nil
+}
+
+// PutClose encodes a close frame payload (RFC 6455 §5.5.1) into b and
+// returns its length: the code in network byte order, then reason. b must be
+// at least 2+len(reason) bytes long. ws.StatusNoStatusRcvd (1005) means "no
+// status" and encodes as an empty payload (0 is returned, reason ignored).
+//
+// PutClose does not validate: call CheckLocalCloseCode and CheckCloseReason
+// first for values that come from the application.
+func PutClose(b []byte, code ws.StatusCode, reason string) int {
+	if code == ws.StatusNoStatusRcvd {
+		return 0
+	}
+	binary.BigEndian.PutUint16(b, uint16(code))
+	return 2 + copy(b[2:2+len(reason)], reason)
+}
+
+// CheckLocalCloseCode returns ErrCloseCode when code may not be sent in a
+// close frame, by the same rule as ValidCloseCode (RFC 6455 §7.4). Note that
+// ws.StatusNoStatusRcvd (1005) is rejected too: a caller that wants to send a
+// close frame without a code (which PutClose encodes for 1005) must decide
+// that before calling.
+func CheckLocalCloseCode(code ws.StatusCode) error {
+	if !ValidCloseCode(code) {
+		return ErrCloseCode
+	}
+	return nil
+}
+
+// CheckCloseReason returns ErrCloseReasonTooLong when reason is longer than
+// MaxCloseReason bytes and ErrCloseReasonUTF8 when it is not valid UTF-8
+// (RFC 6455 §5.5, §5.5.1), for close frames the application sends.
+func CheckCloseReason(reason string) error {
+	if len(reason) > MaxCloseReason {
+		return ErrCloseReasonTooLong
+	}
+	if !validBulkString(reason) {
+		return ErrCloseReasonUTF8
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+/*
+Package codec holds the wire formats of the WebSocket protocol (RFC 6455)
+that the engine package builds on: frame headers, close frame payloads,
+incremental UTF-8 validation and the client's opening handshake. It uses the
+types of github.com/gobwas/ws (ws.Header, ws.OpCode, ws.StatusCode,
+ws.ProtocolError) and has no state of its own: every function works on the
+caller's buffers.
+
+# Frames
+
+PutHeader and ParseHeader (or ParseHeaderInto, which fills a caller's
+ws.Header and is faster) encode and decode frame headers (RFC 6455 §5.2)
+to and from byte slices; HeaderSize tells how long a header is from its first
+two bytes, so a reader knows how much to wait for. CheckServerFrame applies
+the rules a client enforces on received frames (§5.1–§5.5) and returns the
+gobwas/ws protocol errors.
+
+# Close frames
+
+ParseClose and PutClose decode and encode close payloads (§5.5.1);
+ValidCloseCode, CheckLocalCloseCode and CheckCloseReason say which codes and
+reasons may be sent (§7.4).
+
+# UTF-8
+
+Validator checks text messages incrementally (§8.1): frames and reads may cut
+a code point anywhere, and it fails on the first byte that makes the message
+impossible. ValidUTF8 checks a whole buffer. Both route the bulk of the work
+through one function, where SIMD kernels will plug in.
+
+# Handshake
+
+WriteRequest writes the opening handshake (§4.1), ReadResponse reads and
+validates the server's answer (§4.2.2) within MaxHeaderBytes, NewKey and
+AcceptKey make and check the key.
+
+# Zero-allocation contract
+
+PutHeader, ParseHeader, ParseHeaderInto, HeaderSize, CheckServerFrame, ParseClose, PutClose,
+ValidCloseCode, CheckLocalCloseCode, CheckCloseReason, ValidUTF8 and
+Validator never allocate, errors included: the ws.ProtocolError values they
+return are converted to error once, at package initialisation (converting
+them on each return, as ws.CheckHeader does, costs 16 B every time).
+alloc_test.go proves it. The handshake functions allocate; they run once per
+connection.
+
+# Build tags
+
+The package is pure Go and has none. The purego tag will select the
+portable UTF-8 path once SIMD kernels exist.
+*/
+package codec
