@@ -1,0 +1,79 @@
+//go:build !race
+
+package engine
+
+import (
+	"testing"
+
+	"github.com/gobwas/ws"
+)
+
+func TestSendAllocs(t *testing.T) {
+	for _, n := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
+		for _, op := range []ws.OpCode{ws.OpText, ws.OpBinary} {
+			c := New(&discardConn{}, nil, nil)
+			msg := make([]byte, n)
+			c.WriteMessage(op, msg) // warm the pool
+			if a := testing.AllocsPerRun(200, func() {
+				if err := c.WriteMessage(op, msg); err != nil {
+					t.Fatal(err)
+				}
+			}); a != 0 {
+				t.Errorf("WriteMessage(%v, %d B): %v allocs, want 0", op, n, a)
+			}
+		}
+	}
+}
+
+func TestQueueAllocs(t *testing.T) {
+	c := New(&discardConn{}, nil, nil)
+	msg := make([]byte, 16)
+	c.QueueMessage(ws.OpBinary, msg)
+	c.Flush()
+	if a := testing.AllocsPerRun(1000, func() {
+		c.QueueMessage(ws.OpBinary, msg)
+	}); a != 0 {
+		t.Errorf("QueueMessage: %v allocs, want 0", a)
+	}
+	if a := testing.AllocsPerRun(100, func() { c.Flush() }); a != 0 {
+		t.Errorf("Flush: %v allocs, want 0", a)
+	}
+}
+
+func TestReceiveAllocs(t *testing.T) {
+	for _, n := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
+		for _, op := range []ws.OpCode{ws.OpText, ws.OpBinary} {
+			msg := make([]byte, n)
+			for i := range msg {
+				msg[i] = 'a' + byte(i%26)
+			}
+			// Fragmented, with a pong in between, to cover reassembly.
+			var stream []byte
+			stream = append(stream, frame(false, op, msg[:n/2])...)
+			stream = append(stream, frame(true, ws.OpPong, []byte("p"))...)
+			stream = append(stream, frame(true, ws.OpContinuation, msg[n/2:])...)
+			c := New(&discardConn{stream: stream}, nil, nil)
+			for range 3 { // warm up: buffers grow to size
+				if _, _, err := c.ReadMessage(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if a := testing.AllocsPerRun(100, func() {
+				if _, p, err := c.ReadMessage(); err != nil || len(p) != n {
+					t.Fatal(len(p), err)
+				}
+			}); a != 0 {
+				t.Errorf("ReadMessage(%v, %d B): %v allocs, want 0", op, n, a)
+			}
+		}
+	}
+}
+
+func TestPingAutoPongAllocs(t *testing.T) {
+	stream := append(frame(true, ws.OpPing, []byte("ping")), frame(true, ws.OpBinary, []byte("data"))...)
+	c := New(&discardConn{stream: stream}, nil, nil)
+	c.ReadMessage()
+	if a := testing.AllocsPerRun(500, func() { c.ReadMessage() }); a != 0 {
+		t.Errorf("ReadMessage with ping: %v allocs, want 0", a)
+	}
+}

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/codec"
+)
+
+// sendClose writes our close frame once. Caller bounds it with a deadline.
+func (c *Conn) sendClose(code ws.StatusCode, reason string) error {
+	c.closeMu.Lock()
+	if c.closeSent {
+		c.closeMu.Unlock()
+		return nil
+	}
+	c.closeSent = true
+	c.closeCode = code
+	c.closeMu.Unlock()
+	var p [2 + codec.MaxCloseReason]byte
+	n := codec.PutClose(p[:], code, reason)
+	return c.w.send(true, 0, ws.OpClose, p[:n], fFlush|fControl)
+}
+
+// peerClosed handles the peer's close frame (RFC 6455 §5.5.1): it is
+// answered with the same code, then the TCP connection is closed.
+func (c *Conn) peerClosed(ce *CloseError) {
+	c.closeMu.Lock()
+	first := c.peerClose == nil
+	if first {
+		c.peerClose = ce
+	}
+	c.closeMu.Unlock()
+	if !first {
+		return
+	}
+	code := ce.Code
+	if !codec.ValidCloseCode(code) {
+		code = ws.StatusNoStatusRcvd // answer with an empty close
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	_ = c.sendClose(code, "")
+	close(c.closeDone)
+	c.w.release(ce, false)
+	c.shutdown()
+}
+
+// shutdown closes the network connection once.
+func (c *Conn) shutdown() {
+	if c.closed.CompareAndSwap(false, true) {
+		_ = c.nc.Close()
+	}
+}
+
+// fail fails the connection (RFC 6455 §7.1.7): it sends a close frame with
+// code, closes the network connection and makes err sticky for readers and
+// writers. Caller holds the read lock.
+func (c *Conn) fail(code ws.StatusCode, err error) error {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	_ = c.sendClose(code, "")
+	c.w.release(err, false)
+	c.r.setErr(err)
+	c.shutdown()
+	return err
+}
+
+// Close performs the closing handshake (RFC 6455 §7.1.2): it sends a close
+// frame with code and reason, waits up to CloseTimeout for the peer's close
+// frame (discarding data that arrives first), then closes the network
+// connection. It never blocks longer than CloseTimeout, even when the peer
+// is dead or the network stalls. It returns nil when the peer answered.
+//
+// If another goroutine is receiving, that goroutine reads the peer's close
+// and Close waits for it. Code 1005 (StatusNoStatusRcvd) sends a close frame
+// without a status.
+func (c *Conn) Close(code ws.StatusCode, reason string) error {
+	if code != ws.StatusNoStatusRcvd && !codec.ValidCloseCode(code) {
+		return fmt.Errorf("websocket: close code %d may not be sent", code)
+	}
+	if len(reason) > codec.MaxCloseReason {
+		return fmt.Errorf("websocket: close reason is %d bytes, more than %d", len(reason), codec.MaxCloseReason)
+	}
+	if !utf8.ValidString(reason) {
+		return errNotText
+	}
+	if code == ws.StatusNoStatusRcvd {
+		reason = ""
+	}
+	if c.localClose.Swap(true) || c.closed.Load() && c.PeerClose() == nil {
+		return ErrClosed
+	}
+	if c.closed.Load() {
+		return nil // the peer closed first and was answered
+	}
+	deadline := time.Now().Add(c.cfg.CloseTimeout)
+	_ = c.nc.SetWriteDeadline(deadline)
+	err := c.sendClose(code, reason)
+	if err == nil {
+		_ = c.nc.SetReadDeadline(deadline)
+		if c.r.mu.TryLock() {
+			err = c.awaitClose()
+			c.r.mu.Unlock()
+		} else {
+			t := time.NewTimer(time.Until(deadline))
+			select {
+			case <-c.closeDone:
+			case <-t.C:
+				err = fmt.Errorf("websocket: close handshake: %w", os.ErrDeadlineExceeded)
+			}
+			t.Stop()
+		}
+	}
+	c.w.release(ErrClosed, true)
+	c.shutdown()
+	if c.r.mu.TryLock() {
+		c.r.err = nil // after our Close, every call reports ErrClosed
+		c.r.setErr(ErrClosed)
+		c.r.mu.Unlock()
+	}
+	return err
+}
+
+// awaitClose reads until the peer's close frame. Caller holds the read lock.
+func (c *Conn) awaitClose() error {
+	r := &c.r
+	for r.err == nil {
+		if !r.hdrOK {
+			if err := r.nextHeader(); err != nil {
+				break
+			}
+		}
+		if r.hdr.OpCode.IsControl() {
+			if err := r.readControl(); err != nil {
+				break
+			}
+			continue
+		}
+		if err := r.skip(); err != nil {
+			break
+		}
+		if r.hdr.Fin {
+			r.inMsg = false
+		}
+	}
+	if r.err != nil {
+		if _, ok := r.err.(*CloseError); ok && c.peerClose != nil {
+			return nil
+		}
+		return fmt.Errorf("websocket: close handshake: %w", r.err)
+	}
+	return fmt.Errorf("websocket: close handshake: %w", os.ErrDeadlineExceeded)
+}
+
+// Abort closes the network connection at once, without a close handshake.
+func (c *Conn) Abort() error {
+	c.localClose.Store(true)
+	if !c.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	err := c.nc.Close()
+	c.w.release(ErrClosed, true)
+	if c.r.mu.TryLock() {
+		c.r.setErr(ErrClosed)
+		c.r.mu.Unlock()
+	}
+	return err
+}
+
+// Ping sends a ping with payload p (at most 125 bytes).
+func (c *Conn) Ping(p []byte) error { return c.control(ws.OpPing, p) }
+
+// Pong sends an unsolicited pong with payload p (at most 125 bytes).
+func (c *Conn) Pong(p []byte) error { return c.control(ws.OpPong, p) }
+
+func (c *Conn) control(op ws.OpCode, p []byte) error {
+	if len(p) > ws.MaxControlFramePayloadSize {
+		return fmt.Errorf("websocket: %v payload is %d bytes, more than 125", op, len(p))
+	}
+	return c.w.send(true, 0, op, p, fFlush|fControl)
+}
+
+// PeerClose returns the peer's close frame once it was received, else nil.
+func (c *Conn) PeerClose() *CloseError {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	return c.peerClose
+}

@@ -1,0 +1,497 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/codec"
+)
+
+// reader holds all receive state in the Conn, so that a read interrupted by
+// a deadline in the middle of a frame continues where it stopped.
+type reader struct {
+	c  *Conn
+	mu sync.Mutex // one receiver at a time
+
+	rb   *buf // read buffer; rb.b[r:w] is unread
+	r, w int
+
+	hdr    ws.Header // current frame
+	hdrOK  bool      // hdr is valid and its payload is being read
+	remain int64     // payload bytes of hdr not read yet
+
+	ctl  [ws.MaxControlFramePayloadSize]byte // control payload being read
+	ctlN int
+
+	inMsg    bool      // a data message is in progress (fragmented or not)
+	newMsg   bool      // hdr starts a new message
+	msgOp    ws.OpCode // opcode of the message in progress
+	msgLen   int64     // bytes of the message received so far
+	validate bool      // msgOp is text and validation is on
+	utf8     codec.Validator
+
+	msg *buf // message assembly for ReadMessage
+	fb  *buf // frame payload for ReadFrame
+
+	err error // sticky: the connection can no longer be read
+}
+
+func (r *reader) init(c *Conn, pre []byte) {
+	r.c = c
+	if len(pre) > 0 {
+		size := max(c.cfg.ReadBufferSize, len(pre))
+		r.rb = getBuf(size)
+		r.rb.b = r.rb.b[:cap(r.rb.b)]
+		r.w = copy(r.rb.b, pre)
+	}
+}
+
+// fill makes at least need bytes available in the read buffer.
+func (r *reader) fill(need int) error {
+	if r.rb == nil {
+		r.rb = getBuf(r.c.cfg.ReadBufferSize)
+		r.rb.b = r.rb.b[:cap(r.rb.b)]
+		r.r, r.w = 0, 0
+	}
+	if r.w-r.r >= need {
+		return nil
+	}
+	if r.r == r.w {
+		r.r, r.w = 0, 0
+	} else if len(r.rb.b)-r.r < need {
+		r.w = copy(r.rb.b, r.rb.b[r.r:r.w])
+		r.r = 0
+	}
+	for r.w-r.r < need {
+		n, err := r.c.nc.Read(r.rb.b[r.w:])
+		r.w += n
+		if err != nil {
+			if r.w-r.r >= need {
+				return nil // report the error on the next read
+			}
+			return r.netErr(err, r.w-r.r > 0 || r.hdrOK)
+		}
+	}
+	return nil
+}
+
+// netErr converts a network read error. A timeout keeps every bit of state
+// (the next read resumes the frame); anything else is fatal.
+func (r *reader) netErr(err error, midFrame bool) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return err
+	}
+	if r.c.closed.Load() {
+		return r.setErr(ErrClosed)
+	}
+	if r.c.peerClose != nil {
+		return r.setErr(r.c.peerClose)
+	}
+	if errors.Is(err, io.EOF) {
+		if midFrame {
+			err = io.ErrUnexpectedEOF
+		}
+		return r.setErr(&CloseError{Code: ws.StatusAbnormalClosure, err: err})
+	}
+	return r.setErr(r.c.setNetErr(fmt.Errorf("websocket: read: %w", err)))
+}
+
+// setErr makes err sticky and releases the read buffers.
+func (r *reader) setErr(err error) error {
+	if r.err == nil {
+		r.err = err
+	}
+	r.release()
+	return r.err
+}
+
+func (r *reader) release() {
+	putBuf(r.rb)
+	putBuf(r.msg)
+	putBuf(r.fb)
+	r.rb, r.msg, r.fb = nil, nil, nil
+	r.r, r.w = 0, 0
+}
+
+// nextHeader reads and checks the next frame header.
+func (r *reader) nextHeader() error {
+	if err := r.fill(2); err != nil {
+		return err
+	}
+	b := r.rb.b[r.r:r.w]
+	n := codec.HeaderSize(b[0], b[1])
+	if len(b) < n {
+		if err := r.fill(n); err != nil {
+			return err
+		}
+		b = r.rb.b[r.r:r.w]
+	}
+	h, n, err := codec.ParseHeader(b)
+	if err != nil {
+		return r.c.fail(ws.StatusProtocolError, protoErr(err))
+	}
+	r.r += n
+	if err := codec.CheckServerFrame(h, r.c.cfg.RSVAllowed, r.inMsg); err != nil {
+		return r.c.fail(ws.StatusProtocolError, protoErr(err))
+	}
+	if !h.OpCode.IsControl() {
+		if h.OpCode != ws.OpContinuation {
+			r.inMsg, r.newMsg = true, true
+			r.msgOp, r.msgLen = h.OpCode, 0
+			r.validate = h.OpCode == ws.OpText && !r.c.cfg.SkipUTF8Validation
+			r.utf8.Reset()
+		}
+		if max := r.c.cfg.MaxMessageSize; max > 0 && h.Length > max-r.msgLen {
+			return r.c.fail(ws.StatusMessageTooBig, fmt.Errorf("%w: more than %d bytes", ErrMessageTooBig, max))
+		}
+	}
+	r.hdr, r.hdrOK, r.remain, r.ctlN = h, true, h.Length, 0
+	if r.c.cfg.Trace != nil && !h.OpCode.IsControl() {
+		r.c.cfg.Trace(Received, h, r.rb.b[r.r:r.r+int(min(int64(r.w-r.r), h.Length))])
+	}
+	return nil
+}
+
+func protoErr(err error) error {
+	return fmt.Errorf("%w: %w", ErrProtocol, err)
+}
+
+// read reads payload bytes of the current frame into dst (len(dst) <=
+// remain), straight from the network when dst is large and nothing is
+// buffered.
+func (r *reader) read(dst []byte) (int, error) {
+	if r.rb != nil && r.w > r.r {
+		n := copy(dst, r.rb.b[r.r:r.w])
+		r.r += n
+		r.remain -= int64(n)
+		return n, nil
+	}
+	if len(dst) >= r.c.cfg.ReadBufferSize/2 {
+		n, err := r.c.nc.Read(dst)
+		r.remain -= int64(n)
+		if err != nil && n == 0 {
+			return 0, r.netErr(err, true)
+		}
+		return n, nil
+	}
+	if err := r.fill(1); err != nil {
+		return 0, err
+	}
+	n := copy(dst, r.rb.b[r.r:r.w])
+	r.r += n
+	r.remain -= int64(n)
+	return n, nil
+}
+
+// readData reads data payload into dst, validating text on the way.
+func (r *reader) readData(dst []byte) (int, error) {
+	n, err := r.read(dst)
+	if n > 0 {
+		r.msgLen += int64(n)
+		if r.validate && !r.utf8.Write(dst[:n]) {
+			return n, r.c.fail(ws.StatusInvalidFramePayloadData, codec.ErrInvalidUTF8)
+		}
+	}
+	return n, err
+}
+
+// endFrame finishes a data frame whose payload was read.
+func (r *reader) endFrame() error {
+	r.hdrOK = false
+	if !r.hdr.Fin {
+		return nil
+	}
+	r.inMsg = false
+	if r.validate && !r.utf8.Done() {
+		return r.c.fail(ws.StatusInvalidFramePayloadData, codec.ErrInvalidUTF8)
+	}
+	return nil
+}
+
+// skip discards the rest of the current frame's payload.
+func (r *reader) skip() error {
+	for r.remain > 0 {
+		if err := r.fill(1); err != nil {
+			return err
+		}
+		n := int(min(int64(r.w-r.r), r.remain))
+		r.r += n
+		r.remain -= int64(n)
+	}
+	r.hdrOK = false
+	return nil
+}
+
+// readControl reads the whole payload of the current control frame and
+// handles it: pings are answered, a close is answered and reported.
+func (r *reader) readControl() error {
+	for int64(r.ctlN) < r.hdr.Length {
+		n, err := r.read(r.ctl[r.ctlN:r.hdr.Length])
+		r.ctlN += n
+		if err != nil {
+			return err
+		}
+	}
+	r.hdrOK = false
+	p := r.ctl[:r.ctlN]
+	c := r.c
+	if c.cfg.Trace != nil {
+		c.cfg.Trace(Received, r.hdr, p)
+	}
+	switch r.hdr.OpCode {
+	case ws.OpPing:
+		if !c.cfg.DisableAutoPong {
+			// A failed pong surfaces on the next write or read.
+			_ = c.w.send(true, 0, ws.OpPong, p, fFlush|fControl)
+		}
+	case ws.OpClose:
+		code, reason, err := codec.ParseClose(p)
+		if err != nil {
+			if errors.Is(err, codec.ErrInvalidUTF8) {
+				return c.fail(ws.StatusInvalidFramePayloadData, err)
+			}
+			return c.fail(ws.StatusProtocolError, protoErr(err))
+		}
+		ce := &CloseError{Code: code, Reason: string(reason)}
+		c.peerClosed(ce)
+		if c.cfg.OnControl != nil {
+			c.cfg.OnControl(ws.OpClose, p)
+		}
+		return r.setErr(ce)
+	}
+	if c.cfg.OnControl != nil {
+		c.cfg.OnControl(r.hdr.OpCode, p)
+	}
+	return nil
+}
+
+// begin locks the reader and reports a sticky error.
+func (r *reader) begin() error {
+	r.mu.Lock()
+	if r.err != nil {
+		err := r.err
+		r.mu.Unlock()
+		return err
+	}
+	if r.c.closed.Load() {
+		err := r.setErr(ErrClosed)
+		r.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// grow makes room for more payload in b, at most want bytes, never more
+// than twice what is already held (so a peer's declared length alone never
+// sizes an allocation).
+func grow(b *buf, want int64) *buf {
+	if b == nil {
+		return getBuf(int(min(want, 4096)))
+	}
+	if cap(b.b)-len(b.b) > 0 {
+		return b
+	}
+	size := int(min(int64(len(b.b))+want, int64(2*cap(b.b))))
+	nb := getBuf(size)
+	nb.b = append(nb.b, b.b...)
+	putBuf(b)
+	return nb
+}
+
+// ReadMessage returns the next data message, whole. Control frames that
+// arrive meanwhile are handled (pings answered unless DisableAutoPong).
+// The returned slice is owned by the Conn and valid until the next
+// ReadMessage, Close or Abort; copy it to keep it.
+//
+// After the peer closed the connection it returns a *CloseError.
+func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
+	r := &c.r
+	if err := r.begin(); err != nil {
+		return 0, nil, err
+	}
+	defer r.mu.Unlock()
+	for {
+		if !r.hdrOK {
+			if err := r.nextHeader(); err != nil {
+				return 0, nil, err
+			}
+		}
+		if r.hdr.OpCode.IsControl() {
+			if err := r.readControl(); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		if r.newMsg {
+			r.newMsg = false
+			if r.msg != nil {
+				r.msg.b = r.msg.b[:0]
+			}
+		}
+		for r.remain > 0 {
+			r.msg = grow(r.msg, r.remain)
+			b := r.msg.b
+			room := min(int64(cap(b)-len(b)), r.remain)
+			n, err := r.readData(b[len(b) : len(b)+int(room)])
+			if err != nil {
+				return 0, nil, err // n == 0 unless the error is fatal
+			}
+			r.msg.b = b[:len(b)+n]
+		}
+		fin := r.hdr.Fin
+		if err := r.endFrame(); err != nil {
+			return 0, nil, err
+		}
+		if fin {
+			var p []byte
+			if r.msg != nil {
+				p = r.msg.b
+			}
+			return r.msgOp, p, nil
+		}
+	}
+}
+
+// Frame is one received frame. Payload is owned by the Conn and valid until
+// the next ReadFrame, Close or Abort.
+type Frame struct {
+	Header  ws.Header
+	Payload []byte
+}
+
+// ReadFrame returns the next frame, data or control, like websocket-client's
+// recv_frame. Control frames are handled as by ReadMessage before they are
+// returned; fragmentation, size limits and UTF-8 of text are still checked
+// across the frames of a message.
+func (c *Conn) ReadFrame() (Frame, error) {
+	r := &c.r
+	if err := r.begin(); err != nil {
+		return Frame{}, err
+	}
+	defer r.mu.Unlock()
+	if !r.hdrOK {
+		if err := r.nextHeader(); err != nil {
+			return Frame{}, err
+		}
+		if r.fb != nil {
+			r.fb.b = r.fb.b[:0]
+		}
+	}
+	h := r.hdr
+	if h.OpCode.IsControl() {
+		if err := r.readControl(); err != nil {
+			return Frame{}, err
+		}
+		return Frame{Header: h, Payload: r.ctl[:r.ctlN]}, nil
+	}
+	r.newMsg = false
+	for r.remain > 0 {
+		r.fb = grow(r.fb, r.remain)
+		b := r.fb.b
+		room := min(int64(cap(b)-len(b)), r.remain)
+		n, err := r.readData(b[len(b) : len(b)+int(room)])
+		if err != nil {
+			return Frame{}, err // n == 0 unless the error is fatal
+		}
+		r.fb.b = b[:len(b)+n]
+	}
+	if err := r.endFrame(); err != nil {
+		return Frame{}, err
+	}
+	var p []byte
+	if r.fb != nil {
+		p = r.fb.b
+	}
+	return Frame{Header: h, Payload: p}, nil
+}
+
+// MessageReader streams the payload of one message across its frames.
+type MessageReader struct {
+	c   *Conn
+	eof bool
+}
+
+// NextReader waits for the next data message and returns its opcode and a
+// reader of its payload, for messages too large to hold in memory. The
+// reader is valid until it returns io.EOF or the next call of a receive
+// method; control frames are handled while it reads.
+func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
+	r := &c.r
+	if err := r.begin(); err != nil {
+		return 0, nil, err
+	}
+	defer r.mu.Unlock()
+	for {
+		if !r.hdrOK {
+			if err := r.nextHeader(); err != nil {
+				return 0, nil, err
+			}
+		}
+		if r.hdr.OpCode.IsControl() {
+			if err := r.readControl(); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		if !r.newMsg {
+			// The rest of a message a previous reader left: drop it.
+			if err := r.skip(); err != nil {
+				return 0, nil, err
+			}
+			r.hdrOK = false
+			if r.hdr.Fin {
+				r.inMsg = false
+			}
+			continue
+		}
+		r.newMsg = false
+		return r.msgOp, &MessageReader{c: c}, nil
+	}
+}
+
+// Read reads payload bytes of the message; it returns io.EOF at its end.
+func (m *MessageReader) Read(p []byte) (int, error) {
+	if m.eof {
+		return 0, io.EOF
+	}
+	r := &m.c.r
+	if err := r.begin(); err != nil {
+		return 0, err
+	}
+	defer r.mu.Unlock()
+	for {
+		if r.hdrOK && !r.hdr.OpCode.IsControl() {
+			if r.remain > 0 {
+				if len(p) == 0 {
+					return 0, nil
+				}
+				k := min(int64(len(p)), r.remain)
+				return r.readData(p[:k])
+			}
+			fin := r.hdr.Fin
+			if err := r.endFrame(); err != nil {
+				return 0, err
+			}
+			if fin {
+				m.eof = true
+				return 0, io.EOF
+			}
+		}
+		if !r.hdrOK {
+			if err := r.nextHeader(); err != nil {
+				return 0, err
+			}
+		}
+		if r.hdr.OpCode.IsControl() {
+			if err := r.readControl(); err != nil {
+				return 0, err
+			}
+		}
+	}
+}

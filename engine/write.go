@@ -1,0 +1,506 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/mask"
+)
+
+// Send flags.
+const (
+	fFlush   = 1 << iota // write before returning (otherwise only queue)
+	fControl             // control frame: may interleave with a fragmented message
+	fStream              // caller owns the data stream (message writer)
+)
+
+// keepBuf is the largest write buffer an idle connection keeps.
+const keepBuf = 2048
+
+// errCloseSent is returned by sends after our close frame went out.
+var errCloseSent = errors.New("websocket: close frame already sent")
+
+// writer serialises frames onto the connection with group commit: a sender
+// masks its frame into the pending buffer under mu; if no write is in flight
+// it becomes the leader and writes everything pending in one syscall, while
+// senders arriving meanwhile append to the next batch and wait for it.
+type writer struct {
+	c    *Conn
+	mu   sync.Mutex
+	cond sync.Cond
+
+	pend    *buf // frames not yet handed to the network
+	spare   *buf // a second buffer, so senders can append while the leader writes
+	writing bool // a leader is writing (the network connection is owned)
+	stream  bool // a message writer owns the data stream
+	closing bool // our close frame is queued: no more frames
+
+	gen    uint64 // batch that frames appended now belong to
+	done   uint64 // batches < done have been written (or failed)
+	err    error  // sticky write error
+	errGen uint64 // batch whose write failed
+
+	timer      *time.Timer // FlushDelay timer
+	timerArmed bool
+}
+
+func (w *writer) init(c *Conn) {
+	w.c = c
+	w.cond.L = &w.mu
+}
+
+// appendFrame masks one frame into w.pend. Caller holds mu.
+func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
+	need := codec.MaxHeaderSize + len(p)
+	switch {
+	case w.pend == nil:
+		size := need
+		if size < w.c.cfg.WriteBufferSize && w.c.cfg.FlushDelay > 0 {
+			size = w.c.cfg.WriteBufferSize
+		}
+		w.pend = getBuf(size)
+	case cap(w.pend.b)-len(w.pend.b) < need:
+		nb := getBuf(len(w.pend.b) + need)
+		nb.b = append(nb.b, w.pend.b...)
+		putBuf(w.pend)
+		w.pend = nb
+	}
+	b := w.pend.b
+	n := len(b)
+	b = b[:n+need]
+	key := w.c.maskKey()
+	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}
+	hn := codec.PutHeader(b[n:], h)
+	mask.Copy(b[n+hn:], p, key, 0)
+	w.pend.b = b[:n+hn+len(p)]
+	if w.c.cfg.Trace != nil {
+		w.c.cfg.Trace(Sent, h, p)
+	}
+}
+
+// send writes (or, without fFlush, queues) one frame.
+func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) error {
+	w.mu.Lock()
+	if flags&(fControl|fStream) == 0 {
+		for w.stream && w.err == nil && !w.closing {
+			w.cond.Wait()
+		}
+	}
+	if err := w.usable(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	if op == ws.OpClose {
+		w.closing = true
+	}
+	if codec.MaxHeaderSize+len(p) > w.c.cfg.WriteBufferSize {
+		return w.sendLarge(fin, rsv, op, p) // unlocks
+	}
+	w.appendFrame(fin, rsv, op, p)
+	if flags&fFlush == 0 && len(w.pend.b) < w.c.cfg.WriteBufferSize {
+		w.armTimer()
+		w.mu.Unlock()
+		return nil
+	}
+	return w.commit() // unlocks
+}
+
+// usable reports why no frame may be sent now. Caller holds mu.
+func (w *writer) usable() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closing {
+		if w.c.closed.Load() {
+			return ErrClosed
+		}
+		return errCloseSent
+	}
+	return nil
+}
+
+// commit waits until every frame appended so far is written, becoming the
+// leader if no write is in flight. Caller holds mu; commit unlocks it.
+func (w *writer) commit() error {
+	var my uint64 // the batch we wait for: the pending one, or the one in flight
+	switch {
+	case w.pend != nil && len(w.pend.b) > 0:
+		my = w.gen
+	case w.writing:
+		my = w.gen - 1 // gen > 0 whenever a leader has released mu
+	default:
+		w.mu.Unlock()
+		return nil
+	}
+	if w.writing {
+		for w.done <= my && w.err == nil {
+			w.cond.Wait()
+		}
+		err := w.err
+		if err != nil && w.done > my && w.errGen != my {
+			err = nil // our batch was written before the failure
+		}
+		w.mu.Unlock()
+		return err
+	}
+	w.writing = true
+	err := w.flushLocked()
+	w.writing = false
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	return err
+}
+
+// flushLocked writes pending batches until none is left. Caller holds mu
+// and has set writing; mu is released during each network write.
+func (w *writer) flushLocked() error {
+	for w.err == nil && w.pend != nil && len(w.pend.b) > 0 {
+		b := w.pend
+		w.pend, w.spare = w.spare, nil
+		g := w.gen
+		w.gen++
+		w.mu.Unlock()
+		_, err := w.c.nc.Write(b.b)
+		w.mu.Lock()
+		w.done = g + 1
+		if err != nil {
+			w.fail(err, g)
+		}
+		if w.spare == nil && cap(b.b) <= 2*w.c.cfg.WriteBufferSize {
+			b.b = b.b[:0]
+			w.spare = b
+		} else {
+			putBuf(b)
+		}
+		w.cond.Broadcast()
+	}
+	// Idle: hand large buffers back; keep one small one, so a connection
+	// sending small messages does not visit the pool for each.
+	if w.pend == nil && w.spare != nil && cap(w.spare.b) <= keepBuf {
+		w.pend, w.spare = w.spare, nil
+	}
+	if w.pend != nil && len(w.pend.b) == 0 && cap(w.pend.b) > keepBuf {
+		putBuf(w.pend)
+		w.pend = nil
+	}
+	putBuf(w.spare)
+	w.spare = nil
+	if w.err != nil {
+		return w.err
+	}
+	return nil
+}
+
+// fail records a write error. Caller holds mu.
+func (w *writer) fail(err error, g uint64) {
+	if w.err != nil {
+		return
+	}
+	if w.c.closed.Load() {
+		err = ErrClosed
+	} else {
+		err = fmt.Errorf("websocket: write: %w", err)
+	}
+	w.err = w.c.setNetErr(err)
+	w.errGen = g
+	if w.pend != nil {
+		putBuf(w.pend)
+		w.pend = nil
+	}
+}
+
+// sendLarge writes a frame too big for the pending buffer: the payload is
+// masked in ChunkSize pieces into one pooled buffer and written piece by
+// piece, so memory stays bounded and the piece stays in cache between
+// masking and the write. Caller holds mu; sendLarge unlocks it.
+func (w *writer) sendLarge(fin bool, rsv byte, op ws.OpCode, p []byte) error {
+	for w.writing && w.err == nil {
+		w.cond.Wait()
+	}
+	w.writing = true
+	// Frames queued before this one go first.
+	err := w.flushLocked()
+	g := w.gen
+	w.gen++
+	w.mu.Unlock()
+
+	if err == nil {
+		err = w.writeChunked(fin, rsv, op, p)
+	}
+
+	w.mu.Lock()
+	w.done = g + 1
+	if err != nil {
+		w.fail(err, g)
+		err = w.err
+	} else {
+		err = w.flushLocked()
+	}
+	w.writing = false
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	return err
+}
+
+func (w *writer) writeChunked(fin bool, rsv byte, op ws.OpCode, p []byte) error {
+	cs := w.c.cfg.ChunkSize
+	b := getBuf(cs + codec.MaxHeaderSize)
+	defer putBuf(b)
+	key := w.c.maskKey()
+	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}
+	if w.c.cfg.Trace != nil {
+		w.c.cfg.Trace(Sent, h, p)
+	}
+	out := b.b[:cap(b.b)]
+	n := codec.PutHeader(out, h)
+	pos := 0
+	for len(p) > 0 {
+		k := len(out) - n
+		if k > len(p) {
+			k = len(p)
+		}
+		pos = mask.Copy(out[n:n+k], p[:k], key, pos)
+		if _, err := w.c.nc.Write(out[:n+k]); err != nil {
+			return err
+		}
+		p = p[k:]
+		n = 0
+	}
+	if n > 0 { // empty payload: header only
+		_, err := w.c.nc.Write(out[:n])
+		return err
+	}
+	return nil
+}
+
+// flush writes every queued frame.
+func (w *writer) flush() error {
+	w.mu.Lock()
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	return w.commit()
+}
+
+func (w *writer) armTimer() {
+	d := w.c.cfg.FlushDelay
+	if d <= 0 || w.timerArmed {
+		return
+	}
+	w.timerArmed = true
+	if w.timer == nil {
+		w.timer = time.AfterFunc(d, w.timerFlush)
+	} else {
+		w.timer.Reset(d)
+	}
+}
+
+func (w *writer) timerFlush() {
+	w.mu.Lock()
+	w.timerArmed = false
+	if w.err != nil {
+		w.mu.Unlock()
+		return
+	}
+	w.commit() // a failure is sticky and reported to the next sender
+}
+
+// release drops the writer's buffers when it is idle (on close).
+func (w *writer) release(err error, force bool) {
+	w.mu.Lock()
+	if w.err == nil || force {
+		w.err = err
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if !w.writing {
+		putBuf(w.pend)
+		putBuf(w.spare)
+		w.pend, w.spare = nil, nil
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// WriteMessage sends p as one message of type op (OpText, OpBinary, or a
+// control opcode) and returns once it was handed to the network. p is not
+// modified and may be reused at once. Concurrent calls are safe and are
+// written together (group commit).
+func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
+	if op.IsControl() {
+		return c.control(op, p)
+	}
+	return c.w.send(true, 0, op, p, fFlush)
+}
+
+// WriteFrame sends a single frame with the given FIN bit and RSV bits.
+// It is the low-level counterpart of WriteMessage: fragmentation state is
+// the caller's business (RFC 6455 §5.4).
+func (c *Conn) WriteFrame(fin bool, rsv byte, op ws.OpCode, p []byte) error {
+	return c.w.send(fin, rsv, op, p, fFlush|fStream|controlFlag(op))
+}
+
+// QueueMessage masks p into the connection's write buffer without writing
+// it. Queued frames go out on Flush, when WriteBufferSize bytes are queued,
+// with the next WriteMessage, or FlushDelay after the first was queued. It
+// lets a sender batch thousands of small messages per syscall.
+func (c *Conn) QueueMessage(op ws.OpCode, p []byte) error {
+	return c.w.send(true, 0, op, p, controlFlag(op))
+}
+
+// Flush writes every queued message.
+func (c *Conn) Flush() error { return c.w.flush() }
+
+func controlFlag(op ws.OpCode) int {
+	if op.IsControl() {
+		return fControl
+	}
+	return 0
+}
+
+// WriteFragmented sends p as one message split into frames of at most
+// fragSize bytes (RFC 6455 §5.4). Control frames may still interleave;
+// other data messages wait until it is done.
+func (c *Conn) WriteFragmented(op ws.OpCode, p []byte, fragSize int) error {
+	mw, err := c.NextWriter(op, fragSize)
+	if err != nil {
+		return err
+	}
+	if _, err := mw.writeFrames(p, false); err != nil {
+		mw.abandon()
+		return err
+	}
+	return mw.Close()
+}
+
+// MessageWriter streams one message as a sequence of frames. It is an
+// io.WriteCloser; Close sends the final frame. While it is open, other data
+// messages wait (control frames do not).
+type MessageWriter struct {
+	c        *Conn
+	op       ws.OpCode
+	fragSize int
+	buf      *buf
+	started  bool
+	closed   bool
+}
+
+// NextWriter opens a writer for one message of type op (OpText or OpBinary).
+// Data written is buffered up to fragSize bytes and sent as one frame each
+// time the buffer fills (fragSize <= 0 means WriteBufferSize). The message
+// may be larger than memory.
+func (c *Conn) NextWriter(op ws.OpCode, fragSize int) (*MessageWriter, error) {
+	if op != ws.OpText && op != ws.OpBinary {
+		return nil, fmt.Errorf("websocket: message writer for non-data opcode %v", op)
+	}
+	if fragSize <= 0 {
+		fragSize = c.cfg.WriteBufferSize
+	}
+	w := &c.w
+	w.mu.Lock()
+	for w.stream && w.err == nil && !w.closing {
+		w.cond.Wait()
+	}
+	if err := w.usable(); err != nil {
+		w.mu.Unlock()
+		return nil, err
+	}
+	w.stream = true
+	w.mu.Unlock()
+	return &MessageWriter{c: c, op: op, fragSize: fragSize}, nil
+}
+
+func (m *MessageWriter) frameOp() ws.OpCode {
+	if m.started {
+		return ws.OpContinuation
+	}
+	m.started = true
+	return m.op
+}
+
+// writeFrames sends whole fragSize frames from p directly and returns how
+// much it sent; with all set it sends the rest too.
+func (m *MessageWriter) writeFrames(p []byte, keepTail bool) (int, error) {
+	sent := 0
+	for len(p) > 0 && (len(p) >= m.fragSize || !keepTail) {
+		k := min(len(p), m.fragSize)
+		if err := m.c.w.send(false, 0, m.frameOp(), p[:k], fFlush|fStream); err != nil {
+			return sent, err
+		}
+		p = p[k:]
+		sent += k
+	}
+	return sent, nil
+}
+
+// Write buffers p, sending a frame each time fragSize bytes are buffered.
+func (m *MessageWriter) Write(p []byte) (int, error) {
+	if m.closed {
+		return 0, errors.New("websocket: write to closed message writer")
+	}
+	total := len(p)
+	if m.buf != nil && len(m.buf.b) > 0 {
+		k := min(len(p), m.fragSize-len(m.buf.b))
+		m.buf.b = append(m.buf.b, p[:k]...)
+		p = p[k:]
+		if len(m.buf.b) < m.fragSize {
+			return total, nil
+		}
+		if err := m.c.w.send(false, 0, m.frameOp(), m.buf.b, fFlush|fStream); err != nil {
+			return total - len(p) - len(m.buf.b), err
+		}
+		m.buf.b = m.buf.b[:0]
+	}
+	n, err := m.writeFrames(p, true)
+	if err != nil {
+		return total - len(p) + n, err
+	}
+	if rest := p[n:]; len(rest) > 0 {
+		if m.buf == nil {
+			m.buf = getBuf(m.fragSize)
+		}
+		m.buf.b = append(m.buf.b, rest...)
+	}
+	return total, nil
+}
+
+// Close sends the buffered rest as the final frame and releases the data
+// stream for other messages.
+func (m *MessageWriter) Close() error {
+	if m.closed {
+		return nil
+	}
+	var p []byte
+	if m.buf != nil {
+		p = m.buf.b
+	}
+	err := m.c.w.send(true, 0, m.frameOp(), p, fFlush|fStream)
+	m.abandon()
+	return err
+}
+
+// abandon releases the stream without finishing the message.
+func (m *MessageWriter) abandon() {
+	if m.closed {
+		return
+	}
+	m.closed = true
+	putBuf(m.buf)
+	m.buf = nil
+	w := &m.c.w
+	w.mu.Lock()
+	w.stream = false
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+var _ io.WriteCloser = (*MessageWriter)(nil)
