@@ -1,0 +1,100 @@
+// Package testserver starts real WebSocket servers of other implementations
+// (Debian's python3-websockets) on loopback for tests. A missing server
+// skips the test locally and fails it in CI (CI=true).
+package testserver
+
+import (
+	"bufio"
+	_ "embed"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+//go:embed server.py
+var serverPy []byte
+
+// Python is a running python3-websockets server.
+type Python struct {
+	// Addr is "127.0.0.1:port" for TCP servers, the socket path for Unix.
+	Addr string
+}
+
+// PyOptions selects how the server listens.
+type PyOptions struct {
+	Unix         bool   // listen on a Unix socket in a temp dir
+	CertFile     string // with KeyFile: serve TLS
+	KeyFile      string
+	Subprotocols bool // accept "chat" and "superchat"
+}
+
+// Require skips (or, in CI, fails) the test when name is not usable.
+func Require(t testing.TB, what string, ok bool) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI but missing (.ci/run installs it)", what)
+	}
+	t.Skipf("%s not installed; skipping (CI installs it)", what)
+}
+
+// StartPython starts server.py with /usr/bin/python3 and waits until it
+// listens. It is stopped when the test ends.
+func StartPython(t testing.TB, o PyOptions) *Python {
+	t.Helper()
+	py := "/usr/bin/python3"
+	ok := exec.Command(py, "-c", "import websockets").Run() == nil
+	Require(t, "Debian python3-websockets (/usr/bin/python3)", ok)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "server.py")
+	if err := os.WriteFile(script, serverPy, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{script, "tcp", "127.0.0.1"}
+	if o.Unix {
+		args = []string{script, "unix", filepath.Join(dir, "ws.sock")}
+	}
+	if o.CertFile != "" {
+		args = append(args, "--tls", o.CertFile, o.KeyFile)
+	}
+	if o.Subprotocols {
+		args = append(args, "--subprotocols")
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		ready <- strings.TrimSpace(line)
+	}()
+	select {
+	case line := <-ready:
+		where, found := strings.CutPrefix(line, "READY ")
+		if !found {
+			t.Fatalf("python server did not start: %q", line)
+		}
+		if o.Unix {
+			return &Python{Addr: where}
+		}
+		return &Python{Addr: "127.0.0.1:" + where}
+	case <-time.After(30 * time.Second):
+		t.Fatal("python server did not start within 30 s")
+	}
+	return nil
+}
