@@ -1,0 +1,594 @@
+package wsclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/engine"
+)
+
+// DialOptions configures Dial. The zero value (or a nil pointer) gives
+// websocket-client's defaults. Each field names its websocket-client
+// (create_connection) counterpart.
+type DialOptions struct {
+	// Header holds extra request headers (header=). A Sec-WebSocket-Key or
+	// Sec-WebSocket-Version given here replaces the generated one.
+	Header http.Header
+	// Cookie is sent as the Cookie header (cookie=), before cookies from Jar.
+	Cookie string
+	// Jar, if set, supplies cookies for the handshake and stores the
+	// Set-Cookie headers of handshake responses (websocket-client keeps one
+	// process-wide jar; net/http/cookiejar is the Go equivalent).
+	Jar http.CookieJar
+	// Origin is the Origin header (origin=). Empty means websocket-client's
+	// default: "http://host[:port]", or "https://host[:port]" for wss.
+	Origin string
+	// SuppressOrigin sends no Origin header (suppress_origin=).
+	SuppressOrigin bool
+	// Host overrides the Host header (host=).
+	Host string
+	// Subprotocols are offered in Sec-WebSocket-Protocol (subprotocols=);
+	// the server's choice must be one of them (case-insensitive).
+	Subprotocols []string
+
+	// Timeout bounds connecting plus the opening handshake (timeout=);
+	// deadlines of ctx apply too. After Dial use Conn.SetDeadline.
+	Timeout time.Duration
+	// CloseTimeout bounds Conn.Close's handshake (default 3 s).
+	CloseTimeout time.Duration
+
+	// TLSConfig configures wss (sslopt=). ServerName defaults to the URL's
+	// host. Certificates are verified unless InsecureSkipVerify is set
+	// explicitly. When RootCAs is nil, WEBSOCKET_CLIENT_CA_BUNDLE (a PEM
+	// file or a directory of them) is honoured as websocket-client does;
+	// when KeyLogWriter is nil, SSLKEYLOGFILE is.
+	TLSConfig *tls.Config
+
+	// NetDial, if set, opens the network connection (network is "tcp" or
+	// "unix").
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// NetConn, if set, is an already connected socket to run the handshake
+	// on (socket=). TLS is still done for wss.
+	NetConn net.Conn
+	// KeepAlive sets TCP keepalive (sockopt=). nil means websocket-client's
+	// defaults: on, idle 30 s, interval 10 s, count 3.
+	KeepAlive *net.KeepAliveConfig
+	// DisableNoDelay leaves Nagle's algorithm on (TCP_NODELAY is set by
+	// default, as websocket-client does).
+	DisableNoDelay bool
+
+	// RedirectLimit is how many 301/302/303/307/308 redirects are followed
+	// (redirect_limit=, default 3); negative follows none. Running out is an
+	// error. Authorization and Cookie are dropped on a cross-host redirect.
+	RedirectLimit int
+
+	// SkipUTF8Validation turns off validation of received text
+	// (skip_utf8_validation=).
+	SkipUTF8Validation bool
+	// MaxMessageSize bounds received messages (default 64 MiB; negative:
+	// none). A larger one fails the connection with close 1009.
+	MaxMessageSize int64
+	// ReadBufferSize and WriteBufferSize size the pooled buffers (defaults
+	// 32 KiB and 64 KiB). WriteBufferSize is also how much Queue collects
+	// before it writes by itself.
+	ReadBufferSize, WriteBufferSize int
+	// FlushDelay, when positive, writes queued messages (Queue) that long
+	// after the first was queued, without Flush.
+	FlushDelay time.Duration
+	// DisableAutoPong stops answering pings automatically.
+	DisableAutoPong bool
+
+	// Logger receives trace output (handshake and frames) at Debug level.
+	// nil means the logger set by EnableTrace, if any. Credentials are
+	// redacted.
+	Logger *slog.Logger
+
+	// MaskKey replaces the random mask key source (get_mask_key=). For
+	// tests only: RFC 6455 §5.3 requires unpredictable keys.
+	MaskKey func() [4]byte
+
+	// onControl is set by App to see ping, pong and close frames.
+	onControl func(op Opcode, payload []byte)
+}
+
+// target is a parsed WebSocket URL.
+type target struct {
+	u        *url.URL // normalized, for redirects and cookies
+	secure   bool
+	unix     string // socket path for ws+unix
+	addr     string // host:port to dial
+	hostname string // for SNI
+	hostHdr  string // Host header
+	origin   string
+	uri      string // request URI
+	user     *url.Userinfo
+}
+
+// parseURL checks and splits a WebSocket URL before any I/O. Accepted:
+// ws://, wss://, and ws+unix:// / wss+unix:// in one of two forms:
+//
+//	ws+unix:///run/app.sock            socket /run/app.sock, path /
+//	ws+unix:///run/app.sock:/chat?x=1  socket /run/app.sock, path /chat?x=1
+//	ws+unix://%2Frun%2Fapp.sock/chat   socket in the escaped host, path /chat
+func parseURL(raw string) (*target, error) {
+	// url.Parse rejects escapes such as %2F in a host: take a Unix socket
+	// path given in the authority out first.
+	var sock string
+	if scheme, rest, ok := strings.Cut(raw, "://"); ok && strings.HasSuffix(strings.ToLower(scheme), "+unix") {
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if end > 0 {
+			var err error
+			if sock, err = url.PathUnescape(rest[:end]); err != nil {
+				return nil, errorf("invalid unix socket in %q: %v", raw, err)
+			}
+			raw = scheme + "://" + rest[end:]
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errorf("invalid URL: %w", redactURLError(err))
+	}
+	t := &target{user: u.User}
+	u.User = nil
+	u.Fragment, u.RawFragment = "", ""
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
+	case "ws", "wss":
+		t.secure = scheme == "wss"
+		if u.Hostname() == "" {
+			return nil, errorf("invalid URL %q: no host", u.Redacted())
+		}
+		port := u.Port()
+		def := "80"
+		if t.secure {
+			def = "443"
+		}
+		if port == "" {
+			port = def
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, errorf("invalid URL %q: bad port %q", u.Redacted(), port)
+		}
+		t.hostname = u.Hostname()
+		t.addr = net.JoinHostPort(t.hostname, port)
+		t.hostHdr = t.hostname
+		if strings.Contains(t.hostname, ":") {
+			t.hostHdr = "[" + t.hostname + "]"
+		}
+		if port != def {
+			t.hostHdr += ":" + port
+		}
+	case "ws+unix", "wss+unix":
+		t.secure = scheme == "wss+unix"
+		path := u.Path
+		if sock != "" {
+			t.unix = sock
+		} else {
+			t.unix = path
+			path = ""
+			if i := strings.Index(t.unix, ":"); i >= 0 {
+				t.unix, path = t.unix[:i], t.unix[i+1:]
+			}
+			u.RawPath = ""
+		}
+		if t.unix == "" {
+			return nil, errorf("invalid URL %q: no unix socket path", raw)
+		}
+		u.Path = path
+		t.hostname = "localhost"
+		t.hostHdr = "localhost"
+	default:
+		return nil, errorf("invalid URL %q: unsupported scheme %q (want ws, wss, ws+unix or wss+unix)", u.Redacted(), u.Scheme)
+	}
+	u.Scheme = scheme
+	t.uri = u.EscapedPath()
+	if u.Host == "" || t.unix != "" {
+		t.uri = (&url.URL{Path: u.Path}).EscapedPath()
+	}
+	if t.uri == "" {
+		t.uri = "/"
+	}
+	if !strings.HasPrefix(t.uri, "/") {
+		t.uri = "/" + t.uri
+	}
+	if u.RawQuery != "" {
+		t.uri += "?" + u.RawQuery
+	}
+	if t.secure {
+		t.origin = "https://" + t.hostHdr
+	} else {
+		t.origin = "http://" + t.hostHdr
+	}
+	t.u = u
+	return t, nil
+}
+
+// redactURLError hides a password url.Parse may echo.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			ue.URL = u.Redacted()
+		} else {
+			ue.URL = "(unparsable URL)"
+		}
+	}
+	return err
+}
+
+// httpURL is the http(s) form of the target, for the cookie jar.
+func (t *target) httpURL() *url.URL {
+	u := *t.u
+	u.Scheme = "http"
+	if t.secure {
+		u.Scheme = "https"
+	}
+	if t.unix != "" {
+		u.Host = "localhost"
+	}
+	return &u
+}
+
+// Dial connects to a WebSocket server at rawURL (ws://, wss://, ws+unix://,
+// wss+unix://) and performs the opening handshake, like websocket-client's
+// create_connection. A nil opts means defaults. ctx bounds connecting and
+// the handshake only; the returned Conn is not tied to it.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	limit := opts.RedirectLimit
+	if limit == 0 {
+		limit = 3
+	}
+	log := opts.Logger
+	if log == nil {
+		log = traceLogger.Load()
+	}
+	dropCreds := false
+	for redirects := 0; ; redirects++ {
+		c, loc, err := dialOnce(ctx, t, opts, log, dropCreds, redirects == 0)
+		if err != nil || loc == "" {
+			return c, err
+		}
+		if redirects >= limit {
+			return nil, fmt.Errorf("wsclient: stopped after %d redirects (last to %s): %w", redirects, redactedString(loc), ErrBadHandshake)
+		}
+		next, err := resolveRedirect(t, loc)
+		if err != nil {
+			return nil, err
+		}
+		if next.unix != t.unix || !strings.EqualFold(next.addr, t.addr) { // another origin
+			dropCreds = true
+		}
+		t = next
+	}
+}
+
+func redactedString(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
+func resolveRedirect(t *target, loc string) (*target, error) {
+	ref, err := url.Parse(loc)
+	if err != nil {
+		return nil, errorf("bad redirect Location: %w", redactURLError(err))
+	}
+	base := *t.u
+	if t.unix != "" {
+		base.Host = url.PathEscape(t.unix)
+	}
+	next := base.ResolveReference(ref)
+	switch strings.ToLower(next.Scheme) {
+	case "http":
+		next.Scheme = "ws"
+	case "https":
+		next.Scheme = "wss"
+	}
+	if ref.User == nil && next.Host == base.Host {
+		next.User = t.user
+	}
+	return parseURL(next.String())
+}
+
+// dialOnce runs one connect + handshake. A redirect returns its Location.
+func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logger, dropCreds, first bool) (*Conn, string, error) {
+	nc, err := connect(ctx, t, opts, first)
+	if err != nil {
+		return nil, "", err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			nc.Close()
+		}
+	}()
+	// Bound the handshake by ctx: its deadline, and cancellation.
+	if d, has := ctx.Deadline(); has {
+		nc.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	ctxErr := func(err error) error {
+		cerr := ctx.Err()
+		if d, has := ctx.Deadline(); cerr == nil && has && !time.Now().Before(d) {
+			cerr = context.DeadlineExceeded // the socket deadline beat ctx's timer
+		}
+		if cerr != nil {
+			return fmt.Errorf("%w: %w", cerr, err)
+		}
+		return err
+	}
+
+	if t.secure {
+		tc, err := tlsClient(ctx, nc, t, opts)
+		if err != nil {
+			return nil, "", ctxErr(err)
+		}
+		nc = tc
+	}
+
+	req := buildRequest(t, opts, dropCreds)
+	var out bytes.Buffer
+	key, err := codec.WriteRequest(&out, req)
+	if err != nil {
+		return nil, "", errorf("handshake: %w", err)
+	}
+	if log != nil {
+		traceRequest(log, out.Bytes())
+	}
+	if _, err := nc.Write(out.Bytes()); err != nil {
+		return nil, "", ctxErr(errorf("handshake with %s: %w", t.hostHdr, err))
+	}
+	br := bufio.NewReaderSize(nc, 4096)
+	resp, err := codec.ReadResponse(br, key, opts.Subprotocols, req.Extensions)
+	var he *codec.HandshakeError
+	if errors.As(err, &he) {
+		if log != nil {
+			traceResponse(log, he.Status, he.Header)
+		}
+		storeCookies(opts.Jar, t, he.Header)
+		switch he.StatusCode {
+		case 301, 302, 303, 307, 308:
+			if loc := he.Header.Get("Location"); loc != "" && opts.RedirectLimit >= 0 {
+				return nil, loc, nil
+			}
+		}
+		return nil, "", err
+	}
+	if err != nil {
+		return nil, "", ctxErr(fmt.Errorf("wsclient: handshake with %s: %w", t.hostHdr, err))
+	}
+	if log != nil {
+		traceResponse(log, resp.Status, resp.Header)
+	}
+	storeCookies(opts.Jar, t, resp.Header)
+	stop()
+	if ctx.Err() != nil {
+		return nil, "", ctx.Err()
+	}
+	nc.SetDeadline(time.Time{})
+
+	var pre []byte
+	if n := br.Buffered(); n > 0 {
+		pre, _ = br.Peek(n)
+	}
+	cfg := &engine.Config{
+		MaxMessageSize:     opts.MaxMessageSize,
+		ReadBufferSize:     opts.ReadBufferSize,
+		WriteBufferSize:    opts.WriteBufferSize,
+		FlushDelay:         opts.FlushDelay,
+		CloseTimeout:       opts.CloseTimeout,
+		SkipUTF8Validation: opts.SkipUTF8Validation,
+		DisableAutoPong:    opts.DisableAutoPong,
+		MaskKey:            opts.MaskKey,
+	}
+	if f := opts.onControl; f != nil {
+		cfg.OnControl = func(op wsOpCode, p []byte) { f(Opcode(op), p) }
+	}
+	if log != nil {
+		cfg.Trace = frameTracer(log)
+	}
+	ok = true
+	return &Conn{
+		e:           engine.New(nc, pre, cfg),
+		status:      resp.StatusCode,
+		header:      resp.Header,
+		subprotocol: resp.Subprotocol,
+		extensions:  resp.Extensions,
+	}, "", nil
+}
+
+// connect opens the network connection.
+func connect(ctx context.Context, t *target, opts *DialOptions, first bool) (net.Conn, error) {
+	if opts.NetConn != nil && first {
+		return opts.NetConn, nil
+	}
+	network, addr := "tcp", t.addr
+	if t.unix != "" {
+		network, addr = "unix", t.unix
+	}
+	var nc net.Conn
+	var err error
+	if opts.NetDial != nil {
+		nc, err = opts.NetDial(ctx, network, addr)
+	} else {
+		ka := net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3}
+		if opts.KeepAlive != nil {
+			ka = *opts.KeepAlive
+		}
+		d := net.Dialer{KeepAliveConfig: ka}
+		if !ka.Enable {
+			d.KeepAlive = -1
+		}
+		nc, err = d.DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, errorf("connect to %s: %w", addr, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok && opts.DisableNoDelay {
+		tc.SetNoDelay(false)
+	}
+	return nc, nil
+}
+
+func tlsClient(ctx context.Context, nc net.Conn, t *target, opts *DialOptions) (net.Conn, error) {
+	var cfg *tls.Config
+	if opts.TLSConfig != nil {
+		cfg = opts.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = t.hostname
+	}
+	if cfg.RootCAs == nil {
+		if bundle := os.Getenv("WEBSOCKET_CLIENT_CA_BUNDLE"); bundle != "" {
+			pool, err := loadCABundle(bundle)
+			if err != nil {
+				return nil, err
+			}
+			cfg.RootCAs = pool
+		}
+	}
+	if cfg.KeyLogWriter == nil {
+		if name := os.Getenv("SSLKEYLOGFILE"); name != "" {
+			f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			if err != nil {
+				return nil, errorf("SSLKEYLOGFILE: %w", err)
+			}
+			cfg.KeyLogWriter = f // kept open for the process, like Python's ssl
+		}
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, errorf("TLS handshake with %s: %w", t.hostHdr, err)
+	}
+	return tc, nil
+}
+
+// loadCABundle reads a PEM file, or every file in a directory.
+func loadCABundle(path string) (*x509.CertPool, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE: %w", err)
+	}
+	pool := x509.NewCertPool()
+	files := []string{path}
+	if fi.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE: %w", err)
+		}
+		files = files[:0]
+		for _, e := range entries {
+			if !e.IsDir() {
+				files = append(files, filepath.Join(path, e.Name()))
+			}
+		}
+	}
+	added := false
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE: %w", err)
+		}
+		if pool.AppendCertsFromPEM(pem) {
+			added = true
+		}
+	}
+	if !added {
+		return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE %s: no PEM certificates found", path)
+	}
+	return pool, nil
+}
+
+func buildRequest(t *target, opts *DialOptions, dropCreds bool) *codec.Request {
+	h := http.Header{}
+	for k, v := range opts.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
+	if dropCreds {
+		h.Del("Authorization")
+		h.Del("Cookie")
+	}
+	host := t.hostHdr
+	if opts.Host != "" {
+		host = opts.Host
+	}
+	if h.Get("Host") != "" {
+		host = h.Get("Host")
+		h.Del("Host")
+	}
+	if !opts.SuppressOrigin && h.Get("Origin") == "" {
+		origin := t.origin
+		if opts.Origin != "" {
+			origin = opts.Origin
+		}
+		h.Set("Origin", origin)
+	}
+	var cookies []string
+	if opts.Cookie != "" && !dropCreds {
+		cookies = append(cookies, opts.Cookie)
+	}
+	if opts.Jar != nil {
+		for _, ck := range opts.Jar.Cookies(t.httpURL()) {
+			cookies = append(cookies, ck.Name+"="+ck.Value)
+		}
+	}
+	if len(cookies) > 0 {
+		if old := h.Get("Cookie"); old != "" {
+			cookies = append([]string{old}, cookies...)
+		}
+		h.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	if t.user != nil && h.Get("Authorization") == "" && !dropCreds {
+		pw, _ := t.user.Password()
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.user.Username()+":"+pw)))
+	}
+	return &codec.Request{
+		Host:       host,
+		RequestURI: t.uri,
+		Protocols:  opts.Subprotocols,
+		Header:     h,
+	}
+}
+
+func storeCookies(jar http.CookieJar, t *target, h http.Header) {
+	if jar == nil || len(h["Set-Cookie"]) == 0 {
+		return
+	}
+	if cs := (&http.Response{Header: h}).Cookies(); len(cs) > 0 {
+		jar.SetCookies(t.httpURL(), cs)
+	}
+}

@@ -1,0 +1,94 @@
+package wsclient_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/wsclient/wsclient"
+)
+
+func ExampleDial() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wsclient.Dial(ctx, "ws://127.0.0.1:8080/echo", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(wsclient.StatusNormal, "")
+
+	if err := c.SendText("hello"); err != nil {
+		log.Fatal(err)
+	}
+	op, msg, err := c.Recv() // msg is valid until the next Recv
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(op, string(msg))
+}
+
+func ExampleConn_SendBinary() {
+	c, err := wsclient.Dial(context.Background(), "ws://127.0.0.1:8080/echo", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(wsclient.StatusNormal, "")
+	payload := []byte{0xde, 0xad, 0xbe, 0xef}
+	if err := c.SendBinary(payload); err != nil { // payload is not modified
+		log.Fatal(err)
+	}
+	_, echo, err := c.Recv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	kept := append([]byte(nil), echo...) // copy to keep it past the next Recv
+	fmt.Printf("% x\n", kept)
+}
+
+// Queue and Flush put many small messages into few writes.
+func ExampleConn_Queue() {
+	c, err := wsclient.Dial(context.Background(), "ws://127.0.0.1:8080/sink", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(wsclient.StatusNormal, "")
+	for i := range 100_000 {
+		if err := c.QueueText(fmt.Sprintf(`{"seq":%d}`, i)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func ExampleDial_tls() {
+	pem, err := os.ReadFile("ca.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	c, err := wsclient.Dial(context.Background(), "wss://localhost:8443/", &wsclient.DialOptions{
+		TLSConfig: &tls.Config{RootCAs: roots},
+		Timeout:   5 * time.Second,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(wsclient.StatusNormal, "")
+}
+
+func ExampleEnableTrace() {
+	wsclient.EnableTrace(os.Stderr) // like websocket.enableTrace(True)
+	defer wsclient.EnableTrace(nil)
+	c, err := wsclient.Dial(context.Background(), "ws://127.0.0.1:8080/echo", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Close(wsclient.StatusNormal, "")
+}
