@@ -1,0 +1,461 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// App is an event-driven client with keepalive pings and reconnects:
+// websocket-client's WebSocketApp. Every callback is optional (nil is
+// ignored) and gets the App, so it can send or close from inside. Callbacks
+// run one at a time on the goroutine that called RunForever, in order.
+//
+//	app := &wsclient.App{
+//		URL: "wss://example.com/feed",
+//		OnOpen:    func(a *wsclient.App) { a.SendText(`{"subscribe":"ticker"}`) },
+//		OnMessage: func(a *wsclient.App, op wsclient.Opcode, msg []byte) { fmt.Printf("%s\n", msg) },
+//	}
+//	err := app.RunForever(ctx, wsclient.RunOptions{PingInterval: 20 * time.Second, PingTimeout: 10 * time.Second, Reconnect: true})
+type App struct {
+	// URL and Options are what each (re)connect dials.
+	URL     string
+	Options DialOptions
+	// HeaderFunc, if set, is called before every (re)connect and its headers
+	// are added to Options.Header (websocket-client's callable header=), e.g.
+	// for fresh auth tokens.
+	HeaderFunc func() http.Header
+
+	// OnOpen is called after the first successful connect.
+	OnOpen func(a *App)
+	// OnReconnect is called instead of OnOpen after each later connect.
+	OnReconnect func(a *App)
+	// OnMessage is called with each whole data message. data is valid only
+	// until OnMessage returns: copy it (bytes.Clone) to keep it.
+	OnMessage func(a *App, op Opcode, data []byte)
+	// OnData is called for each data frame (websocket-client's on_data):
+	// op is the frame's opcode (OpContinuation after the first frame of a
+	// fragmented message) and fin is its FIN bit. data is valid during the call.
+	OnData func(a *App, op Opcode, data []byte, fin bool)
+	// OnContMessage is called for each continuation frame
+	// (websocket-client's on_cont_message).
+	OnContMessage func(a *App, data []byte, fin bool)
+	// OnError is called with every error: failed dials, lost connections,
+	// ping timeouts, panics in callbacks (as *PanicError).
+	OnError func(a *App, err error)
+	// OnClose is called exactly once for every connection that was opened,
+	// however it ended. code is StatusAbnormalClosure (1006) when the
+	// connection was lost without a close frame.
+	OnClose func(a *App, code StatusCode, reason string)
+	// OnPing and OnPong are called for received pings and pongs (pings are
+	// answered automatically unless Options.DisableAutoPong).
+	OnPing func(a *App, payload []byte)
+	OnPong func(a *App, payload []byte)
+
+	mu       sync.Mutex
+	conn     *Conn
+	running  bool
+	stopping atomic.Bool // Close was called: do not reconnect
+	closers  sync.WaitGroup
+	lastPong atomic.Int64 // unix nanos of the last pong
+}
+
+// RunOptions tunes RunForever (websocket-client's run_forever arguments).
+type RunOptions struct {
+	// PingInterval sends a ping this often (ping_interval); 0 sends none.
+	PingInterval time.Duration
+	// PingTimeout: when no pong arrives this long after a ping, the
+	// connection is treated as dead (ping_timeout). It must be shorter than
+	// PingInterval.
+	PingTimeout time.Duration
+	// PingPayload is sent in each ping (ping_payload), at most 125 bytes.
+	PingPayload []byte
+
+	// Reconnect redials after the connection is lost or a dial fails
+	// (reconnect=), with exponential backoff and jitter between
+	// ReconnectMin (default 1 s) and ReconnectMax (default 30 s).
+	Reconnect                  bool
+	ReconnectMin, ReconnectMax time.Duration
+	// ReconnectOnClose also reconnects after the server closed the
+	// connection gracefully (off by default, as in websocket-client).
+	ReconnectOnClose bool
+	// StableAfter is how long a connection must stay up for the backoff to
+	// start again from ReconnectMin (default 30 s).
+	StableAfter time.Duration
+}
+
+// ErrPingTimeout is reported when no pong arrived within PingTimeout.
+var ErrPingTimeout = errors.New("wsclient: no pong within ping timeout")
+
+// PanicError reports a panic recovered in an App callback. The connection
+// is closed with 1011 (internal error).
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("wsclient: panic in App callback: %v\n%s", e.Value, e.Stack)
+}
+
+func (o *RunOptions) check() error {
+	switch {
+	case o.PingInterval < 0 || o.PingTimeout < 0 || o.ReconnectMin < 0 || o.ReconnectMax < 0 || o.StableAfter < 0:
+		return errors.New("wsclient: RunOptions durations must not be negative")
+	case o.PingTimeout > 0 && o.PingInterval > 0 && o.PingTimeout >= o.PingInterval:
+		return fmt.Errorf("wsclient: PingTimeout (%v) must be shorter than PingInterval (%v)", o.PingTimeout, o.PingInterval)
+	case o.PingTimeout > 0 && o.PingInterval == 0:
+		return errors.New("wsclient: PingTimeout needs a PingInterval")
+	case len(o.PingPayload) > 125:
+		return errors.New("wsclient: PingPayload is longer than 125 bytes")
+	}
+	if o.ReconnectMin == 0 {
+		o.ReconnectMin = time.Second
+	}
+	if o.ReconnectMax == 0 {
+		o.ReconnectMax = 30 * time.Second
+	}
+	if o.ReconnectMax < o.ReconnectMin {
+		o.ReconnectMax = o.ReconnectMin
+	}
+	if o.StableAfter == 0 {
+		o.StableAfter = 30 * time.Second
+	}
+	return nil
+}
+
+// RunForever connects and dispatches events until ctx is cancelled, Close
+// is called, or the connection ends without Reconnect. Cancelling ctx sends
+// close 1000 and returns nil; a server close (without ReconnectOnClose)
+// returns nil; a failed first dial without Reconnect returns its error; a
+// lost connection without Reconnect returns what broke it. No goroutine
+// started by RunForever outlives it.
+func (a *App) RunForever(ctx context.Context, o RunOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	if a.running {
+		a.mu.Unlock()
+		return errors.New("wsclient: App is already running")
+	}
+	a.running = true
+	a.stopping.Store(false)
+	a.mu.Unlock()
+	defer func() {
+		a.closers.Wait()
+		a.mu.Lock()
+		a.running = false
+		a.mu.Unlock()
+	}()
+
+	opened := false
+	backoff := o.ReconnectMin
+	for {
+		c, err := a.dial(ctx)
+		if err != nil {
+			if ctx.Err() != nil || a.stopping.Load() {
+				return nil
+			}
+			a.report(err)
+			if !o.Reconnect {
+				return err
+			}
+		} else {
+			start := time.Now()
+			graceful, err := a.session(ctx, c, &o, opened)
+			opened = true
+			if ctx.Err() != nil || a.stopping.Load() {
+				return nil
+			}
+			if graceful && !o.ReconnectOnClose {
+				return nil
+			}
+			if !o.Reconnect {
+				return err
+			}
+			if time.Since(start) >= o.StableAfter {
+				backoff = o.ReconnectMin
+			}
+		}
+		// Full jitter in [backoff/2, backoff].
+		d := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, o.ReconnectMax)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		if a.stopping.Load() {
+			return nil
+		}
+	}
+}
+
+func (a *App) dial(ctx context.Context) (*Conn, error) {
+	opts := a.Options
+	if a.HeaderFunc != nil {
+		h := opts.Header.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		for k, v := range a.HeaderFunc() {
+			h[http.CanonicalHeaderKey(k)] = v
+		}
+		opts.Header = h
+	}
+	opts.onControl = func(op Opcode, p []byte) {
+		switch op {
+		case OpPing:
+			if a.OnPing != nil {
+				a.OnPing(a, p)
+			}
+		case OpPong:
+			a.lastPong.Store(time.Now().UnixNano())
+			if a.OnPong != nil {
+				a.OnPong(a, p)
+			}
+		}
+	}
+	return Dial(ctx, a.URL, &opts)
+}
+
+func (a *App) report(err error) {
+	if a.OnError != nil {
+		defer func() { recover() }() // a panicking OnError must not kill the loop
+		a.OnError(a, err)
+	}
+}
+
+// session runs one connection: callbacks, pings, and the end of it. It
+// reports whether the server closed gracefully and the error that ended it.
+func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool) (graceful bool, err error) {
+	a.mu.Lock()
+	a.conn = c
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.conn = nil
+		a.mu.Unlock()
+	}()
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+	closing := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(closing)
+		c.Close(StatusNormal, "")
+	})
+	defer func() {
+		if !stop() {
+			<-closing // the close handshake started: let it finish
+		}
+	}()
+
+	var pingErr atomic.Pointer[error]
+	if o.PingInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.pinger(c, o, done); err != nil {
+				pingErr.Store(&err)
+				c.Abort()
+			}
+		}()
+	}
+
+	err = a.dispatch(c, reopened)
+	if p := pingErr.Load(); p != nil {
+		err = *p
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		c.Close(StatusInternalError, "")
+	}
+	code, reason := StatusAbnormalClosure, ""
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		code, reason = ce.Code, ce.Reason
+		graceful = ce.Code != StatusAbnormalClosure
+	}
+	if pe != nil || pingErr.Load() != nil {
+		graceful = false
+	}
+	if !graceful && ctx.Err() == nil && !a.stopping.Load() {
+		a.report(err)
+	}
+	c.Abort()
+	if a.OnClose != nil {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					a.report(&PanicError{Value: r, Stack: debug.Stack()})
+				}
+			}()
+			a.OnClose(a, code, reason)
+		}()
+	}
+	return graceful, err
+}
+
+// dispatch reads until the connection ends, calling the callbacks. A panic
+// in a callback is returned as *PanicError.
+func (a *App) dispatch(c *Conn, reopened bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	if reopened {
+		if a.OnReconnect != nil {
+			a.OnReconnect(a)
+		}
+	} else if a.OnOpen != nil {
+		a.OnOpen(a)
+	}
+	if a.OnData == nil && a.OnContMessage == nil {
+		for { // whole messages, zero copy
+			op, p, err := c.Recv()
+			if err != nil {
+				return err
+			}
+			if a.OnMessage != nil {
+				a.OnMessage(a, op, p)
+			}
+		}
+	}
+	var msg []byte
+	var msgOp Opcode
+	for {
+		f, err := c.RecvFrame()
+		if err != nil {
+			return err
+		}
+		if f.Opcode.IsControl() {
+			continue // OnPing/OnPong already ran
+		}
+		if a.OnData != nil {
+			a.OnData(a, f.Opcode, f.Payload, f.Fin)
+		}
+		if f.Opcode == OpContinuation {
+			if a.OnContMessage != nil {
+				a.OnContMessage(a, f.Payload, f.Fin)
+			}
+		} else {
+			msgOp, msg = f.Opcode, msg[:0]
+		}
+		if a.OnMessage == nil {
+			continue
+		}
+		if f.Fin && f.Opcode != OpContinuation {
+			a.OnMessage(a, msgOp, f.Payload) // unfragmented: no copy
+			continue
+		}
+		msg = append(msg, f.Payload...)
+		if f.Fin {
+			a.OnMessage(a, msgOp, msg)
+		}
+	}
+}
+
+// pinger sends pings and watches for pongs. It returns ErrPingTimeout when
+// a pong is overdue.
+func (a *App) pinger(c *Conn, o *RunOptions, done <-chan struct{}) error {
+	tick := time.NewTicker(o.PingInterval)
+	defer tick.Stop()
+	var wait *time.Timer
+	defer func() {
+		if wait != nil {
+			wait.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-tick.C:
+		}
+		sent := time.Now().UnixNano()
+		if err := c.Ping(o.PingPayload); err != nil {
+			return nil // the reader sees the broken connection
+		}
+		if o.PingTimeout <= 0 {
+			continue
+		}
+		if wait == nil {
+			wait = time.NewTimer(o.PingTimeout)
+		} else {
+			wait.Reset(o.PingTimeout)
+		}
+		select {
+		case <-done:
+			return nil
+		case <-wait.C:
+		}
+		if a.lastPong.Load() < sent {
+			return fmt.Errorf("%w (%v)", ErrPingTimeout, o.PingTimeout)
+		}
+	}
+}
+
+func (a *App) current() (*Conn, error) {
+	a.mu.Lock()
+	c := a.conn
+	a.mu.Unlock()
+	if c == nil {
+		return nil, ErrNotConnected
+	}
+	return c, nil
+}
+
+// Send sends a message on the current connection. It returns
+// ErrNotConnected while there is none. Safe from any goroutine and from
+// callbacks.
+func (a *App) Send(op Opcode, p []byte) error {
+	c, err := a.current()
+	if err != nil {
+		return err
+	}
+	return c.Send(op, p)
+}
+
+// SendText sends a text message (see Send).
+func (a *App) SendText(s string) error { return a.Send(OpText, stringBytes(s)) }
+
+// SendBinary sends a binary message (see Send).
+func (a *App) SendBinary(p []byte) error { return a.Send(OpBinary, p) }
+
+// Conn returns the current connection, or nil while disconnected.
+func (a *App) Conn() *Conn {
+	c, _ := a.current()
+	return c
+}
+
+// Close starts the closing handshake of the current connection and stops
+// RunForever from reconnecting; RunForever returns nil once the connection
+// ended. It does not wait, so it is safe from callbacks.
+func (a *App) Close(code StatusCode, reason string) error {
+	a.stopping.Store(true)
+	c, err := a.current()
+	if err != nil {
+		return nil // between connections: RunForever stops before redialing
+	}
+	a.closers.Add(1)
+	go func() {
+		defer a.closers.Done()
+		c.Close(code, reason)
+	}()
+	return nil
+}
