@@ -21,6 +21,8 @@ const (
 	DefaultCloseTimeout    = 3 * time.Second
 )
 
+const rsv1 = 0x4 // ws.Header.Rsv bit of RSV1 (RFC 7692 "Per-Message Compressed")
+
 // Direction tells a Trace hook whether a frame was sent or received.
 type Direction byte
 
@@ -77,6 +79,10 @@ type Config struct {
 	// bytes available so far). payload is valid only during the call.
 	Trace func(dir Direction, h ws.Header, payload []byte)
 
+	// Deflate, if set, turns on permessage-deflate with the parameters
+	// negotiated in the handshake (RFC 7692). RSV1 is then allowed.
+	Deflate *Deflate
+
 	// MaskKey, if set, replaces the random mask key source. For tests only:
 	// RFC 6455 §5.3 requires unpredictable keys.
 	MaskKey func() [4]byte
@@ -125,6 +131,9 @@ type Conn struct {
 	r reader
 	w writer
 
+	comp *compressor // nil without permessage-deflate
+	dec  decompressor
+
 	closeMu    sync.Mutex
 	closeSent  bool          // a close frame was written (or writing failed)
 	closed     atomic.Bool   // the network connection is closed
@@ -141,6 +150,10 @@ type Conn struct {
 // cfg may be nil.
 func New(nc net.Conn, pre []byte, cfg *Config) *Conn {
 	c := &Conn{nc: nc, cfg: cfg.withDefaults(), closeDone: make(chan struct{})}
+	if c.cfg.Deflate != nil {
+		c.cfg.RSVAllowed |= rsv1
+		c.comp = newCompressor(c.cfg.Deflate)
+	}
 	c.r.init(c, pre)
 	c.w.init(c)
 	return c

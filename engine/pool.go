@@ -46,3 +46,18 @@ func putBuf(b *buf) {
 	}
 	bufPool.Put(b, c)
 }
+
+// reserve returns b, or a larger pooled copy of it, with room for n more
+// bytes. b may be nil.
+func reserve(b *buf, n int) *buf {
+	if b == nil {
+		return getBuf(n)
+	}
+	if cap(b.b)-len(b.b) >= n {
+		return b
+	}
+	nb := getBuf(len(b.b) + n)
+	nb.b = append(nb.b, b.b...)
+	putBuf(b)
+	return nb
+}

@@ -32,8 +32,11 @@ type reader struct {
 	newMsg   bool      // hdr starts a new message
 	msgOp    ws.OpCode // opcode of the message in progress
 	msgLen   int64     // bytes of the message received so far
-	validate bool      // msgOp is text and validation is on
+	validate bool      // validate payload bytes as they arrive
+	text     bool      // msgOp is text and validation is on
+	deflated bool      // the message is compressed (RSV1, RFC 7692)
 	utf8     codec.Validator
+	zb       *buf // compressed message for ReadMessage
 
 	msg *buf // message assembly for ReadMessage
 	fb  *buf // frame payload for ReadFrame
@@ -115,7 +118,8 @@ func (r *reader) release() {
 	putBuf(r.rb)
 	putBuf(r.msg)
 	putBuf(r.fb)
-	r.rb, r.msg, r.fb = nil, nil, nil
+	putBuf(r.zb)
+	r.rb, r.msg, r.fb, r.zb = nil, nil, nil, nil
 	r.r, r.w = 0, 0
 }
 
@@ -144,8 +148,13 @@ func (r *reader) nextHeader() error {
 		if h.OpCode != ws.OpContinuation {
 			r.inMsg, r.newMsg = true, true
 			r.msgOp, r.msgLen = h.OpCode, 0
-			r.validate = h.OpCode == ws.OpText && !r.c.cfg.SkipUTF8Validation
+			r.text = h.OpCode == ws.OpText && !r.c.cfg.SkipUTF8Validation
+			r.deflated = h.Rsv&rsv1 != 0
+			r.validate = r.text && !r.deflated // compressed text is checked after inflating
 			r.utf8.Reset()
+		} else if h.Rsv&rsv1 != 0 {
+			// RFC 7692 §6.1: RSV1 only on the first frame of a message.
+			return r.c.fail(ws.StatusProtocolError, protoErr(errContinuationRSV1))
 		}
 		if max := r.c.cfg.MaxMessageSize; max > 0 && h.Length > max-r.msgLen {
 			return r.c.fail(ws.StatusMessageTooBig, fmt.Errorf("%w: more than %d bytes", ErrMessageTooBig, max))
@@ -157,6 +166,8 @@ func (r *reader) nextHeader() error {
 	}
 	return nil
 }
+
+var errContinuationRSV1 = ws.ProtocolError("RSV1 set on a continuation frame")
 
 func protoErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrProtocol, err)
@@ -199,6 +210,29 @@ func (r *reader) readData(dst []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// inflateMessage decompresses r.zb into r.msg, bounded by MaxMessageSize,
+// and validates text.
+func (r *reader) inflateMessage() error {
+	c := r.c
+	r.zb = reserve(r.zb, len(tail))
+	r.zb.b = append(r.zb.b, tail...)
+	in := r.zb.b
+	if r.msg != nil {
+		r.msg.b = r.msg.b[:0]
+	}
+	var err error
+	r.msg, err = c.dec.inflate(in, r.msg, c.cfg.MaxMessageSize, !c.cfg.Deflate.ServerNoContextTakeover)
+	switch {
+	case errors.Is(err, ErrMessageTooBig):
+		return c.fail(ws.StatusMessageTooBig, err)
+	case err != nil:
+		return c.fail(ws.StatusProtocolError, protoErr(err))
+	case r.text && !codec.ValidUTF8(r.msg.b):
+		return c.fail(ws.StatusInvalidFramePayloadData, codec.ErrInvalidUTF8)
+	}
+	return nil
 }
 
 // endFrame finishes a data frame whose payload was read.
@@ -297,11 +331,7 @@ func grow(b *buf, want int64) *buf {
 	if cap(b.b)-len(b.b) > 0 {
 		return b
 	}
-	size := int(min(int64(len(b.b))+want, int64(2*cap(b.b))))
-	nb := getBuf(size)
-	nb.b = append(nb.b, b.b...)
-	putBuf(b)
-	return nb
+	return reserve(b, int(min(want, int64(cap(b.b)))))
 }
 
 // ReadMessage returns the next data message, whole. Control frames that
@@ -316,6 +346,11 @@ func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
 		return 0, nil, err
 	}
 	defer r.mu.Unlock()
+	return r.readMessage()
+}
+
+// readMessage implements ReadMessage. Caller holds mu.
+func (r *reader) readMessage() (ws.OpCode, []byte, error) {
 	for {
 		if !r.hdrOK {
 			if err := r.nextHeader(); err != nil {
@@ -333,22 +368,34 @@ func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
 			if r.msg != nil {
 				r.msg.b = r.msg.b[:0]
 			}
+			if r.zb != nil {
+				r.zb.b = r.zb.b[:0]
+			}
+		}
+		dst := &r.msg
+		if r.deflated {
+			dst = &r.zb
 		}
 		for r.remain > 0 {
-			r.msg = grow(r.msg, r.remain)
-			b := r.msg.b
+			*dst = grow(*dst, r.remain)
+			b := (*dst).b
 			room := min(int64(cap(b)-len(b)), r.remain)
 			n, err := r.readData(b[len(b) : len(b)+int(room)])
 			if err != nil {
 				return 0, nil, err // n == 0 unless the error is fatal
 			}
-			r.msg.b = b[:len(b)+n]
+			(*dst).b = b[:len(b)+n]
 		}
 		fin := r.hdr.Fin
 		if err := r.endFrame(); err != nil {
 			return 0, nil, err
 		}
 		if fin {
+			if r.deflated {
+				if err := r.inflateMessage(); err != nil {
+					return 0, nil, err
+				}
+			}
 			var p []byte
 			if r.msg != nil {
 				p = r.msg.b
@@ -366,7 +413,8 @@ type Frame struct {
 }
 
 // ReadFrame returns the next frame, data or control, like websocket-client's
-// recv_frame. Control frames are handled as by ReadMessage before they are
+// recv_frame. Frames are returned as they are on the wire: the payload of a
+// compressed message (RSV1, permessage-deflate) is not inflated. Control frames are handled as by ReadMessage before they are
 // returned; fragmentation, size limits and UTF-8 of text are still checked
 // across the frames of a message.
 func (c *Conn) ReadFrame() (Frame, error) {
@@ -413,14 +461,17 @@ func (c *Conn) ReadFrame() (Frame, error) {
 
 // MessageReader streams the payload of one message across its frames.
 type MessageReader struct {
-	c   *Conn
-	eof bool
+	c        *Conn
+	eof      bool
+	inMemory bool   // a compressed message, already inflated into whole
+	whole    []byte // valid until the next receive call
 }
 
 // NextReader waits for the next data message and returns its opcode and a
 // reader of its payload, for messages too large to hold in memory. The
 // reader is valid until it returns io.EOF or the next call of a receive
-// method; control frames are handled while it reads.
+// method; control frames are handled while it reads. A compressed message
+// (permessage-deflate) is inflated whole first, within MaxMessageSize.
 func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
 	r := &c.r
 	if err := r.begin(); err != nil {
@@ -450,6 +501,15 @@ func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
 			}
 			continue
 		}
+		if r.deflated {
+			// Compressed messages are inflated whole (bounded by
+			// MaxMessageSize) and then read from memory.
+			op, p, err := r.readMessage()
+			if err != nil {
+				return 0, nil, err
+			}
+			return op, &MessageReader{c: c, whole: p, inMemory: true}, nil
+		}
 		r.newMsg = false
 		return r.msgOp, &MessageReader{c: c}, nil
 	}
@@ -459,6 +519,15 @@ func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
 func (m *MessageReader) Read(p []byte) (int, error) {
 	if m.eof {
 		return 0, io.EOF
+	}
+	if m.inMemory {
+		if len(m.whole) == 0 {
+			m.eof = true
+			return 0, io.EOF
+		}
+		n := copy(p, m.whole)
+		m.whole = m.whole[n:]
+		return n, nil
 	}
 	r := &m.c.r
 	if err := r.begin(); err != nil {

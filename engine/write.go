@@ -65,11 +65,8 @@ func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
 			size = w.c.cfg.WriteBufferSize
 		}
 		w.pend = getBuf(size)
-	case cap(w.pend.b)-len(w.pend.b) < need:
-		nb := getBuf(len(w.pend.b) + need)
-		nb.b = append(nb.b, w.pend.b...)
-		putBuf(w.pend)
-		w.pend = nb
+	default:
+		w.pend = reserve(w.pend, need)
 	}
 	b := w.pend.b
 	n := len(b)
@@ -151,6 +148,9 @@ func (w *writer) commit() error {
 	}
 	w.writing = true
 	err := w.flushLocked()
+	if err == nil && w.done <= my && w.err != nil {
+		err = w.err // failed by someone else before our batch went out
+	}
 	w.writing = false
 	w.cond.Broadcast()
 	w.mu.Unlock()
@@ -160,6 +160,7 @@ func (w *writer) commit() error {
 // flushLocked writes pending batches until none is left. Caller holds mu
 // and has set writing; mu is released during each network write.
 func (w *writer) flushLocked() error {
+	var failed error // only this call's own write failure is reported
 	for w.err == nil && w.pend != nil && len(w.pend.b) > 0 {
 		b := w.pend
 		w.pend, w.spare = w.spare, nil
@@ -171,6 +172,7 @@ func (w *writer) flushLocked() error {
 		w.done = g + 1
 		if err != nil {
 			w.fail(err, g)
+			failed = w.err
 		}
 		if w.spare == nil && cap(b.b) <= 2*w.c.cfg.WriteBufferSize {
 			b.b = b.b[:0]
@@ -191,10 +193,7 @@ func (w *writer) flushLocked() error {
 	}
 	putBuf(w.spare)
 	w.spare = nil
-	if w.err != nil {
-		return w.err
-	}
-	return nil
+	return failed
 }
 
 // fail records a write error. Caller holds mu.
@@ -339,6 +338,9 @@ func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
 	if op.IsControl() {
 		return c.control(op, p)
 	}
+	if c.comp != nil && len(p) >= c.cfg.Deflate.threshold() {
+		return c.sendCompressed(op, p, fFlush)
+	}
 	return c.w.send(true, 0, op, p, fFlush)
 }
 
@@ -354,7 +356,23 @@ func (c *Conn) WriteFrame(fin bool, rsv byte, op ws.OpCode, p []byte) error {
 // with the next WriteMessage, or FlushDelay after the first was queued. It
 // lets a sender batch thousands of small messages per syscall.
 func (c *Conn) QueueMessage(op ws.OpCode, p []byte) error {
+	if c.comp != nil && !op.IsControl() && len(p) >= c.cfg.Deflate.threshold() {
+		return c.sendCompressed(op, p, 0)
+	}
 	return c.w.send(true, 0, op, p, controlFlag(op))
+}
+
+// sendCompressed deflates p and sends it as one frame with RSV1 set
+// (RFC 7692 §6). Messages are compressed and queued in the same order.
+func (c *Conn) sendCompressed(op ws.OpCode, p []byte, flags int) error {
+	z := c.comp
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	out, err := z.compress(p)
+	if err != nil {
+		return fmt.Errorf("websocket: permessage-deflate: %w", err)
+	}
+	return c.w.send(true, rsv1, op, out, flags)
 }
 
 // Flush writes every queued message.

@@ -40,6 +40,13 @@ async def main():
     where = sys.argv[2]         # host or socket path
     kw = dict(max_size=None, ping_interval=None, compression=None,
               subprotocols=["chat", "superchat"] if "--subprotocols" in sys.argv else None)
+    if "--deflate" in sys.argv:
+        # JSON keyword arguments for ServerPerMessageDeflateFactory, e.g.
+        # {"server_max_window_bits": 10, "client_no_context_takeover": true}
+        from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+        params = json.loads(sys.argv[sys.argv.index("--deflate") + 1])
+        kw["compression"] = None
+        kw["extensions"] = [ServerPerMessageDeflateFactory(**params)]
     if "--tls" in sys.argv:
         i = sys.argv.index("--tls")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

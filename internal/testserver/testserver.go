@@ -6,6 +6,7 @@ package testserver
 import (
 	"bufio"
 	_ "embed"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,10 @@ type PyOptions struct {
 	CertFile     string // with KeyFile: serve TLS
 	KeyFile      string
 	Subprotocols bool // accept "chat" and "superchat"
+	// Deflate, if not nil, enables permessage-deflate with these keyword
+	// arguments of websockets' ServerPerMessageDeflateFactory (e.g.
+	// "server_max_window_bits": 10, "server_no_context_takeover": true).
+	Deflate map[string]any
 }
 
 // Require skips (or, in CI, fails) the test when name is not usable.
@@ -64,6 +69,13 @@ func StartPython(t testing.TB, o PyOptions) *Python {
 	}
 	if o.Subprotocols {
 		args = append(args, "--subprotocols")
+	}
+	if o.Deflate != nil {
+		js, err := json.Marshal(o.Deflate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--deflate", string(js))
 	}
 	cmd := exec.Command(py, args...)
 	cmd.Stderr = os.Stderr
