@@ -1,0 +1,297 @@
+package wsclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/klauspost/compress/flate"
+
+	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testserver"
+)
+
+// jsonish returns compressible JSON-like text of n bytes.
+func jsonish(n int, seed uint64) string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var b strings.Builder
+	for b.Len() < n {
+		fmt.Fprintf(&b, `{"id":%d,"name":"user-%d","tags":["a","b"],"score":%d.%d,"ok":true},`, r.IntN(1e6), r.IntN(500), r.IntN(100), r.IntN(10))
+	}
+	return b.String()[:n]
+}
+
+func TestCompressionPython(t *testing.T) {
+	type cfg struct {
+		name   string
+		server map[string]any
+		client CompressionOptions
+	}
+	cases := []cfg{
+		{"takeover", map[string]any{}, CompressionOptions{Threshold: -1}},
+		{"server_no_takeover", map[string]any{"server_no_context_takeover": true}, CompressionOptions{}},
+		{"client_no_takeover_requested", map[string]any{}, CompressionOptions{ClientNoContextTakeover: true, ServerNoContextTakeover: true}},
+		{"server_asks_client_no_takeover", map[string]any{"client_no_context_takeover": true}, CompressionOptions{}},
+	}
+	for bits := 9; bits <= 15; bits++ {
+		cases = append(cases, cfg{fmt.Sprintf("window_%d", bits),
+			map[string]any{"server_max_window_bits": bits, "client_max_window_bits": bits},
+			CompressionOptions{Level: 6}})
+	}
+	cases = append(cases, cfg{"client_bits_offered_9", map[string]any{}, CompressionOptions{ClientMaxWindowBits: 9, ServerMaxWindowBits: 10}})
+	sizes := []int{0, 1, 127, 128, 200, 64 << 10, 1 << 20, 4 << 20}
+	if testing.Short() {
+		sizes = sizes[:6]
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			py := testserver.StartPython(t, testserver.PyOptions{Deflate: tc.server})
+			client := tc.client
+			c := dialPy(t, "ws://"+py.Addr+"/echo", &DialOptions{Compression: &client})
+			if len(c.Extensions()) != 1 || !strings.HasPrefix(c.Extensions()[0], "permessage-deflate") {
+				t.Fatalf("not negotiated: %q", c.Extensions())
+			}
+			for round := range 2 { // twice: context takeover across messages
+				for _, n := range sizes {
+					txt := jsonish(n, uint64(n+round))
+					if err := c.SendText(txt); err != nil {
+						t.Fatal(err)
+					}
+					op, got, err := c.Recv()
+					if err != nil || op != OpText || string(got) != txt {
+						t.Fatalf("text %d: op %v, %d bytes, %v", n, op, len(got), err)
+					}
+					bin := make([]byte, n/4)
+					for i := range bin {
+						bin[i] = byte(rand.Uint32())
+					}
+					if err := c.SendBinary(bin); err != nil {
+						t.Fatal(err)
+					}
+					if op, got, err := c.Recv(); err != nil || op != OpBinary || !bytes.Equal(got, bin) {
+						t.Fatalf("binary %d: op %v, %d bytes, %v", len(bin), op, len(got), err)
+					}
+				}
+			}
+			if err := c.Close(StatusNormal, ""); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// deflateServer completes a handshake answering ext in
+// Sec-WebSocket-Extensions, then runs script on the raw connection.
+func deflateServer(t *testing.T, ext string, script func(nc net.Conn, br *bufio.Reader)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		br := bufio.NewReader(nc)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			codec.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
+		if ext != "" {
+			resp += "Sec-WebSocket-Extensions: " + ext + "\r\n"
+		}
+		nc.Write([]byte(resp + "\r\n"))
+		if script != nil {
+			script(nc, br)
+		}
+	}()
+	return "ws://" + ln.Addr().String() + "/"
+}
+
+func rawFrame(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
+	var b bytes.Buffer
+	ws.WriteHeader(&b, ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p))})
+	b.Write(p)
+	return b.Bytes()
+}
+
+func deflateBytes(p []byte) []byte {
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, flate.BestCompression)
+	fw.Write(p)
+	fw.Flush()
+	out := b.Bytes()
+	return out[:len(out)-4] // strip 00 00 ff ff
+}
+
+// readClose reads client frames until a close frame and returns its code.
+func readClose(br *bufio.Reader) uint16 {
+	for {
+		h, err := ws.ReadHeader(br)
+		if err != nil {
+			return 0
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(br, p); err != nil {
+			return 0
+		}
+		ws.Cipher(p, h.Mask, 0)
+		if h.OpCode == ws.OpClose {
+			if len(p) < 2 {
+				return 1005
+			}
+			return binary.BigEndian.Uint16(p)
+		}
+	}
+}
+
+func TestCompressionHostile(t *testing.T) {
+	bomb := deflateBytes(make([]byte, 10<<20)) // 10 MiB of zeros → ~10 KiB
+	cases := []struct {
+		name   string
+		frames [][]byte
+		code   uint16
+		err    error
+	}{
+		{"zip bomb over the limit", [][]byte{rawFrame(true, 4, ws.OpBinary, bomb)}, 1009, ErrMessageTooBig},
+		{"rsv1 on a control frame", [][]byte{rawFrame(true, 4, ws.OpPing, nil)}, 1002, ErrProtocol},
+		{"rsv1 on a continuation", [][]byte{rawFrame(false, 4, ws.OpText, deflateBytes([]byte("ab"))), rawFrame(true, 4, ws.OpContinuation, nil)}, 1002, ErrProtocol},
+		{"corrupt deflate data", [][]byte{rawFrame(true, 4, ws.OpBinary, []byte{0xff, 0xff, 0xff, 0x00, 0x12})}, 1002, ErrProtocol},
+		{"invalid utf8 after inflating", [][]byte{rawFrame(true, 4, ws.OpText, deflateBytes([]byte{'a', 0xff}))}, 1007, ErrInvalidUTF8},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			codes := make(chan uint16, 1)
+			url := deflateServer(t, "permessage-deflate", func(nc net.Conn, br *bufio.Reader) {
+				for _, f := range tc.frames {
+					nc.Write(f)
+				}
+				codes <- readClose(br)
+			})
+			c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}, MaxMessageSize: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Abort()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, err = c.Recv()
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("Recv: %v, want %v", err, tc.err)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+				t.Errorf("allocated %d bytes for a 1 MiB limit", grew)
+			}
+			select {
+			case code := <-codes:
+				if code != tc.code {
+					t.Fatalf("client sent close %d, want %d", code, tc.code)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no close frame from the client")
+			}
+		})
+	}
+}
+
+func TestCompressionNegotiation(t *testing.T) {
+	bad := []struct {
+		ext  string
+		opts CompressionOptions
+	}{
+		{"permessage-deflate; unknown_param", CompressionOptions{}},
+		{"permessage-deflate; server_max_window_bits=7", CompressionOptions{}},
+		{"permessage-deflate; server_max_window_bits=12", CompressionOptions{ServerMaxWindowBits: 10}},
+		{"permessage-deflate; client_max_window_bits=12", CompressionOptions{ClientMaxWindowBits: 10}},
+		{"permessage-deflate; client_max_window_bits", CompressionOptions{}},
+		{"permessage-deflate", CompressionOptions{ServerNoContextTakeover: true}},
+		{"permessage-deflate, permessage-deflate", CompressionOptions{}},
+		{"x-webkit-deflate-frame", CompressionOptions{}},
+	}
+	for _, b := range bad {
+		url := deflateServer(t, b.ext, nil)
+		opts := b.opts
+		_, err := Dial(context.Background(), url, &DialOptions{Compression: &opts, Timeout: 5 * time.Second})
+		if !errors.Is(err, ErrBadHandshake) {
+			t.Errorf("%q with %+v: got %v, want ErrBadHandshake", b.ext, b.opts, err)
+		}
+	}
+	// Not offered at all: any extension in the response is an error.
+	url := deflateServer(t, "permessage-deflate", nil)
+	if _, err := Dial(context.Background(), url, nil); !errors.Is(err, ErrBadHandshake) {
+		t.Errorf("unoffered extension accepted: %v", err)
+	}
+	// Offered, declined: plain connection.
+	url = deflateServer(t, "", func(nc net.Conn, br *bufio.Reader) {
+		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
+		readClose(br)
+	})
+	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	if _, p, err := c.Recv(); err != nil || string(p) != "plain" {
+		t.Fatalf("%q %v", p, err)
+	}
+}
+
+func TestCompressionOnTheWire(t *testing.T) {
+	msg := jsonish(10_000, 5)
+	type result struct {
+		rsv    byte
+		n      int
+		inflat string
+		err    error
+	}
+	res := make(chan result, 2)
+	url := deflateServer(t, "permessage-deflate; client_no_context_takeover", func(nc net.Conn, br *bufio.Reader) {
+		for range 2 {
+			h, err := ws.ReadHeader(br)
+			if err != nil {
+				res <- result{err: err}
+				return
+			}
+			p := make([]byte, h.Length)
+			io.ReadFull(br, p)
+			ws.Cipher(p, h.Mask, 0)
+			out, err := io.ReadAll(flate.NewReader(io.MultiReader(bytes.NewReader(p), bytes.NewReader([]byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}))))
+			if h.Rsv == 0 {
+				out, err = p, nil
+			}
+			res <- result{h.Rsv, len(p), string(out), err}
+		}
+	})
+	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	c.SendText(msg)
+	c.SendText("tiny") // under the threshold: sent plain
+	r := <-res
+	if r.err != nil || r.rsv != 4 || r.n >= len(msg)/2 || r.inflat != msg {
+		t.Fatalf("compressed frame: rsv %d, %d bytes for %d, round trip ok=%v, %v", r.rsv, r.n, len(msg), r.inflat == msg, r.err)
+	}
+	if r := <-res; r.rsv != 0 || r.inflat != "tiny" {
+		t.Fatalf("small message: rsv %d %q", r.rsv, r.inflat)
+	}
+}
