@@ -18,8 +18,15 @@ type reader struct {
 	c  *Conn
 	mu sync.Mutex // one receiver at a time
 
-	rb   *buf // read buffer; rb.b[r:w] is unread
+	rb   *buf // read buffer; rb.b[r:w] is unread. &small or pooled.
 	r, w int
+
+	// An idle connection reads into small, an inline array, so a receiver
+	// blocked on a quiet connection holds no pooled buffer. A read that
+	// fills it switches to a pooled ReadBufferSize buffer.
+	small    [smallRead]byte
+	smallBuf buf
+	lastLen  int64 // size of the last message: large ones keep the pooled buffer
 
 	hdr    ws.Header // current frame
 	hdrOK  bool      // hdr is valid and its payload is being read
@@ -51,14 +58,17 @@ func (r *reader) init(c *Conn, pre []byte) {
 		r.rb = getBuf(size)
 		r.rb.b = r.rb.b[:cap(r.rb.b)]
 		r.w = copy(r.rb.b, pre)
+		r.lastLen = int64(len(pre))
 	}
 }
+
+const smallRead = 512
 
 // fill makes at least need bytes available in the read buffer.
 func (r *reader) fill(need int) error {
 	if r.rb == nil {
-		r.rb = getBuf(r.c.cfg.ReadBufferSize)
-		r.rb.b = r.rb.b[:cap(r.rb.b)]
+		r.smallBuf.b = r.small[:]
+		r.rb = &r.smallBuf
 		r.r, r.w = 0, 0
 	}
 	if r.w-r.r >= need {
@@ -66,13 +76,16 @@ func (r *reader) fill(need int) error {
 	}
 	if r.r == r.w {
 		r.r, r.w = 0, 0
-	} else if len(r.rb.b)-r.r < need {
-		r.w = copy(r.rb.b, r.rb.b[r.r:r.w])
-		r.r = 0
 	}
 	for r.w-r.r < need {
+		if len(r.rb.b)-r.w < need-(r.w-r.r) {
+			r.makeRoom(need)
+		}
 		n, err := r.c.nc.Read(r.rb.b[r.w:])
 		r.w += n
+		if r.rb == &r.smallBuf && r.w == len(r.small) {
+			r.makeRoom(len(r.small) + 1) // more is likely waiting
+		}
 		if err != nil {
 			if r.w-r.r >= need {
 				return nil // report the error on the next read
@@ -81,6 +94,33 @@ func (r *reader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// makeRoom compacts the unread bytes to the front and, if the buffer
+// cannot hold need bytes, moves them to a pooled ReadBufferSize buffer.
+func (r *reader) makeRoom(need int) {
+	if r.rb == &r.smallBuf || len(r.rb.b) < need {
+		nb := getBuf(max(r.c.cfg.ReadBufferSize, need))
+		nb.b = nb.b[:cap(nb.b)]
+		r.w = copy(nb.b, r.rb.b[r.r:r.w])
+		r.r = 0
+		if r.rb != &r.smallBuf {
+			putBuf(r.rb)
+		}
+		r.rb = nb
+		return
+	}
+	r.w = copy(r.rb.b, r.rb.b[r.r:r.w])
+	r.r = 0
+}
+
+// idle hands the pooled read buffer back when nothing is buffered and the
+// last message was small: the next read starts in the inline array.
+func (r *reader) idle() {
+	if r.rb != nil && r.rb != &r.smallBuf && r.r == r.w && r.lastLen <= smallRead {
+		putBuf(r.rb)
+		r.rb = nil
+	}
 }
 
 // netErr converts a network read error. A timeout keeps every bit of state
@@ -115,7 +155,9 @@ func (r *reader) setErr(err error) error {
 }
 
 func (r *reader) release() {
-	putBuf(r.rb)
+	if r.rb != &r.smallBuf {
+		putBuf(r.rb)
+	}
 	putBuf(r.msg)
 	putBuf(r.fb)
 	putBuf(r.zb)
@@ -400,6 +442,8 @@ func (r *reader) readMessage() (ws.OpCode, []byte, error) {
 			if r.msg != nil {
 				p = r.msg.b
 			}
+			r.lastLen = r.msgLen
+			r.idle()
 			return r.msgOp, p, nil
 		}
 	}
