@@ -1,0 +1,6 @@
+package main
+
+import _ "embed"
+
+//go:embed python/wsbench.py
+var pythonScript []byte
