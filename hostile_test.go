@@ -1,0 +1,489 @@
+package wsclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/mask"
+)
+
+// The hostile-server suite: a Go server on loopback that completes a real
+// opening handshake and then speaks raw bytes, against Dial and Conn end to
+// end. Each case checks the error the user gets and the close frame the
+// client sends back (read and unmasked by the server).
+
+// rawPeer is the server side of one connection.
+type rawPeer struct {
+	nc  net.Conn
+	br  *bufio.Reader
+	key string // the client's Sec-WebSocket-Key
+}
+
+// hostileServer accepts one connection, reads the handshake request and
+// runs serve on it. The returned channel is closed when serve returned.
+func hostileServer(t *testing.T, serve func(p *rawPeer)) (string, <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nc, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(20 * time.Second))
+		br := bufio.NewReader(nc)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		serve(&rawPeer{nc: nc, br: br, key: req.Header.Get("Sec-WebSocket-Key")})
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return "ws://" + ln.Addr().String() + "/", done
+}
+
+func (p *rawPeer) response() []byte {
+	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		codec.AcceptKey(p.key) + "\r\n\r\n")
+}
+
+// accept completes the handshake and writes b right behind it, in the same
+// write (so frames arrive together with the response, as servers do).
+func (p *rawPeer) accept(b ...[]byte) {
+	p.nc.Write(append(p.response(), bytes.Join(b, nil)...))
+}
+
+// readFrame reads one client frame and unmasks it. A client frame must be
+// masked (RFC 6455 §5.3).
+func (p *rawPeer) readFrame() (ws.Header, []byte, error) {
+	b, err := p.br.Peek(2)
+	if err != nil {
+		return ws.Header{}, nil, err
+	}
+	b, err = p.br.Peek(codec.HeaderSize(b[0], b[1]))
+	if err != nil {
+		return ws.Header{}, nil, err
+	}
+	h, n, err := codec.ParseHeader(b)
+	if err != nil {
+		return h, nil, err
+	}
+	p.br.Discard(n)
+	if !h.Masked {
+		return h, nil, errors.New("client frame not masked")
+	}
+	payload := make([]byte, h.Length)
+	if _, err := io.ReadFull(p.br, payload); err != nil {
+		return h, nil, err
+	}
+	mask.Apply(payload, h.Mask, 0)
+	return h, payload, nil
+}
+
+// clientClose is what the client sent after the server's bytes.
+type clientClose struct {
+	code   int // close code; noClose: none, emptyClose: a close frame without a code
+	reason string
+	pongs  []string
+	eof    bool // the client closed TCP afterwards
+	err    error
+}
+
+const (
+	noClose    = -1
+	emptyClose = 1005
+)
+
+// readClose reads client frames until a close frame or the end of the
+// stream, then checks that the client closes the TCP connection.
+func (p *rawPeer) readClose() clientClose {
+	cc := clientClose{code: noClose}
+	p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		h, payload, err := p.readFrame()
+		if errors.Is(err, io.EOF) {
+			cc.eof = true
+			return cc
+		}
+		if err != nil {
+			cc.err = err
+			return cc
+		}
+		switch h.OpCode {
+		case ws.OpPong:
+			cc.pongs = append(cc.pongs, string(payload))
+			continue
+		case ws.OpClose:
+		default:
+			continue // data the test sent
+		}
+		cc.code = emptyClose
+		if len(payload) >= 2 {
+			cc.code = int(binary.BigEndian.Uint16(payload))
+			cc.reason = string(payload[2:])
+		}
+		_, err = p.br.ReadByte()
+		cc.eof = errors.Is(err, io.EOF)
+		if !cc.eof {
+			cc.err = fmt.Errorf("after the close frame: %v", err)
+		}
+		return cc
+	}
+}
+
+// sframe builds an unmasked server frame.
+func sframe(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
+	b0 := rsv<<4 | byte(op)
+	if fin {
+		b0 |= 0x80
+	}
+	var b []byte
+	switch n := len(p); {
+	case n < 126:
+		b = []byte{b0, byte(n)}
+	case n <= 0xffff:
+		b = []byte{b0, 126, byte(n >> 8), byte(n)}
+	default:
+		b = binary.BigEndian.AppendUint64([]byte{b0, 127}, uint64(n))
+	}
+	return append(b, p...)
+}
+
+func closeBody(code uint16, reason string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
+}
+
+func dialHostile(t *testing.T, url string, opts *DialOptions) *Conn {
+	t.Helper()
+	c, err := Dial(context.Background(), url, opts)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.Abort() })
+	return c
+}
+
+func waitDone(t *testing.T, done <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("hostile server did not finish")
+	}
+}
+
+type hostileCase struct {
+	name   string
+	max    int64    // MaxMessageSize
+	send   [][]byte // server bytes after the handshake
+	err    error    // errors.Is(err, ...) for the user's error
+	detail error    // and this too, when set (the precise cause)
+	code   int      // close code the client must send
+}
+
+func hostileCases() []hostileCase {
+	long := bytes.Repeat([]byte{'a'}, 126)
+	proto := func(name string, detail error, send ...[]byte) hostileCase {
+		return hostileCase{name: name, send: send, err: ErrProtocol, detail: detail, code: 1002}
+	}
+	cs := []hostileCase{
+		{name: "length 2^63-1", send: [][]byte{{0x82, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, err: ErrMessageTooBig, code: 1009},
+		proto("length 2^63 (MSB set)", ws.ErrHeaderLengthMSB, []byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0}),
+		{name: "length over MaxMessageSize", max: 1000, send: [][]byte{sframe(true, 0, ws.OpBinary, make([]byte, 1001))}, err: ErrMessageTooBig, code: 1009},
+		{name: "fragments over MaxMessageSize", max: 1000, send: [][]byte{sframe(false, 0, ws.OpText, make([]byte, 600)),
+			sframe(true, 0, ws.OpContinuation, make([]byte, 401))}, err: ErrMessageTooBig, code: 1009},
+		{name: "16-bit length over MaxMessageSize, body never sent", max: 100, send: [][]byte{{0x81, 126, 0xff, 0xff}}, err: ErrMessageTooBig, code: 1009},
+		proto("fragmented ping", ws.ErrProtocolControlNotFinal, sframe(false, 0, ws.OpPing, []byte("p"))),
+		proto("126-byte ping", ws.ErrProtocolControlPayloadOverflow, sframe(true, 0, ws.OpPing, long)),
+		proto("126-byte close", ws.ErrProtocolControlPayloadOverflow, sframe(true, 0, ws.OpClose, append(closeBody(1000, ""), long[:124]...))),
+		proto("masked server frame", ws.ErrProtocolMaskUnexpected, []byte{0x82, 0x81, 1, 2, 3, 4, 'x' ^ 1}),
+		proto("1-byte close payload", codec.ErrProtocolClosePayload, sframe(true, 0, ws.OpClose, []byte{3})),
+		proto("continuation without start", ws.ErrProtocolContinuationUnexpected, sframe(true, 0, ws.OpContinuation, []byte("x"))),
+		proto("data frame inside a fragmented message", ws.ErrProtocolContinuationExpected,
+			sframe(false, 0, ws.OpText, []byte("a")), sframe(true, 0, ws.OpBinary, []byte("b"))),
+		proto("rsv1 on a ping", ws.ErrProtocolNonZeroRsv, sframe(true, 4, ws.OpPing, nil)),
+		proto("rsv2 on a continuation", ws.ErrProtocolNonZeroRsv, sframe(false, 0, ws.OpText, []byte("a")), sframe(true, 2, ws.OpContinuation, []byte("b"))),
+		{name: "invalid UTF-8 split across fragments", send: [][]byte{sframe(false, 0, ws.OpText, []byte{'a', 0xe2}),
+			sframe(true, 0, ws.OpPing, []byte("p")), sframe(true, 0, ws.OpContinuation, []byte{0x28, 0xa1})}, err: ErrInvalidUTF8, code: 1007},
+		{name: "code point cut off at message end", send: [][]byte{sframe(false, 0, ws.OpText, []byte("h\xc3")),
+			sframe(true, 0, ws.OpContinuation, nil)}, err: ErrInvalidUTF8, code: 1007},
+		{name: "surrogate in text", send: [][]byte{sframe(true, 0, ws.OpText, []byte("\xed\xa0\x80"))}, err: ErrInvalidUTF8, code: 1007},
+		{name: "invalid UTF-8 in close reason", send: [][]byte{sframe(true, 0, ws.OpClose, closeBody(1000, "bye\xff"))}, err: ErrInvalidUTF8, code: 1007},
+		{name: "surrogate in close reason", send: [][]byte{sframe(true, 0, ws.OpClose, closeBody(1001, "\xed\xbf\xbf"))}, err: ErrInvalidUTF8, code: 1007},
+	}
+	for _, rsv := range []byte{4, 2, 1} {
+		cs = append(cs, proto(fmt.Sprintf("reserved bit %#x", rsv<<4), ws.ErrProtocolNonZeroRsv, sframe(true, rsv, ws.OpText, []byte("x"))))
+	}
+	for _, op := range []ws.OpCode{3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf} {
+		cs = append(cs, proto(fmt.Sprintf("reserved opcode %#x", byte(op)), ws.ErrProtocolOpCodeReserved, sframe(true, 0, op, nil)))
+	}
+	for _, c := range []struct {
+		code   uint16
+		detail error
+	}{
+		{0, ws.ErrProtocolStatusCodeNotInUse}, {999, ws.ErrProtocolStatusCodeNotInUse},
+		{1004, ws.ErrProtocolStatusCodeNoMeaning},
+		{1005, ws.ErrProtocolStatusCodeApplicationLevel}, {1006, ws.ErrProtocolStatusCodeApplicationLevel}, {1015, ws.ErrProtocolStatusCodeApplicationLevel},
+		{1016, ws.ErrProtocolStatusCodeUnknown}, {2999, ws.ErrProtocolStatusCodeUnknown}, {5000, ws.ErrProtocolStatusCodeUnknown},
+	} {
+		cs = append(cs, proto(fmt.Sprintf("close code %d", c.code), c.detail, sframe(true, 0, ws.OpClose, closeBody(c.code, "r"))))
+	}
+	return cs
+}
+
+func TestHostileServer(t *testing.T) {
+	for _, tc := range hostileCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan clientClose, 1)
+			url, done := hostileServer(t, func(p *rawPeer) {
+				p.accept(tc.send...)
+				got <- p.readClose()
+			})
+			c := dialHostile(t, url, &DialOptions{MaxMessageSize: tc.max})
+			_, _, err := c.Recv()
+			if !errors.Is(err, tc.err) || tc.detail != nil && !errors.Is(err, tc.detail) {
+				t.Fatalf("Recv error = %v, want %v (%v)", err, tc.err, tc.detail)
+			}
+			var ce *CloseError
+			if errors.As(err, &ce) {
+				t.Fatalf("a failure reported as a server close: %v", err)
+			}
+			if _, _, err2 := c.Recv(); !errors.Is(err2, tc.err) {
+				t.Errorf("second Recv error = %v, want the same failure", err2)
+			}
+			if err := c.SendText("after"); err == nil {
+				t.Error("SendText after the failure succeeded")
+			}
+			waitDone(t, done)
+			cc := <-got
+			if cc.err != nil || cc.code != tc.code || cc.reason != "" || !cc.eof {
+				t.Fatalf("client sent close %d %q (then EOF: %v, err %v), want %d and TCP close", cc.code, cc.reason, cc.eof, cc.err, tc.code)
+			}
+		})
+	}
+}
+
+// TestHostileServerCloses: a server's close frame with a valid code is
+// reported as *CloseError and echoed (RFC 6455 §5.5.1); a close frame
+// without a code is 1005 and answered without one.
+func TestHostileServerCloses(t *testing.T) {
+	for _, tc := range []struct {
+		code   uint16 // 1005: empty close frame
+		reason string
+	}{{1000, "bye"}, {1001, ""}, {1003, "x"}, {1011, "oops"}, {1014, ""}, {3000, "app"}, {4999, "é"}, {1005, ""}} {
+		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
+			t.Parallel()
+			body := closeBody(tc.code, tc.reason)
+			if tc.code == 1005 {
+				body = nil
+			}
+			got := make(chan clientClose, 1)
+			url, done := hostileServer(t, func(p *rawPeer) {
+				p.accept(sframe(true, 0, ws.OpText, []byte("first")), sframe(true, 0, ws.OpClose, body))
+				got <- p.readClose()
+			})
+			c := dialHostile(t, url, nil)
+			if _, msg, err := c.Recv(); err != nil || string(msg) != "first" {
+				t.Fatalf("Recv = %q, %v", msg, err)
+			}
+			_, _, err := c.Recv()
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Code != StatusCode(tc.code) || ce.Reason != tc.reason {
+				t.Fatalf("Recv error = %v, want CloseError %d %q", err, tc.code, tc.reason)
+			}
+			if err := c.Close(StatusNormal, ""); err != nil {
+				t.Errorf("Close after the server's close: %v", err)
+			}
+			waitDone(t, done)
+			if cc := <-got; cc.err != nil || cc.code != int(tc.code) || !cc.eof {
+				t.Fatalf("client answered close %d %q (EOF %v, %v), want %d", cc.code, cc.reason, cc.eof, cc.err, tc.code)
+			}
+		})
+	}
+}
+
+// TestHostileServerClosesMidFrame: the server shuts its side down in the
+// middle of a header or payload. The user gets CloseError 1006 wrapping
+// io.ErrUnexpectedEOF (io.EOF between frames) and the client sends no close
+// frame, only closes TCP.
+func TestHostileServerClosesMidFrame(t *testing.T) {
+	payload := sframe(true, 0, ws.OpBinary, make([]byte, 300))
+	for _, tc := range []struct {
+		name string
+		send []byte
+		want error
+	}{
+		{"mid payload", payload[:100], io.ErrUnexpectedEOF},
+		{"mid header", payload[:3], io.ErrUnexpectedEOF},
+		{"mid 2^63-1 payload, no limit", append([]byte{0x82, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, make([]byte, 1000)...), io.ErrUnexpectedEOF},
+		{"between frames", nil, io.EOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan clientClose, 1)
+			url, done := hostileServer(t, func(p *rawPeer) {
+				p.accept(tc.send)
+				p.nc.(*net.TCPConn).CloseWrite()
+				got <- p.readClose()
+			})
+			c := dialHostile(t, url, &DialOptions{MaxMessageSize: -1})
+			_, _, err := c.Recv()
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Code != StatusAbnormalClosure || !errors.Is(err, tc.want) {
+				t.Fatalf("Recv error = %v, want CloseError 1006 wrapping %v", err, tc.want)
+			}
+			c.Abort()
+			waitDone(t, done)
+			if cc := <-got; cc.code != noClose || !cc.eof {
+				t.Fatalf("client sent close %d (EOF %v, %v), want none", cc.code, cc.eof, cc.err)
+			}
+		})
+	}
+}
+
+// TestHostileHugeDeclaredLength: with no MaxMessageSize, a frame that
+// declares 1 GiB but delivers 64 KiB before the server vanishes must not
+// make the client allocate the declared size.
+func TestHostileHugeDeclaredLength(t *testing.T) {
+	url, done := hostileServer(t, func(p *rawPeer) {
+		p.accept([]byte{0x82, 127, 0, 0, 0, 0, 0x40, 0, 0, 0}, make([]byte, 64<<10))
+		p.nc.(*net.TCPConn).CloseWrite()
+		p.readClose()
+	})
+	c := dialHostile(t, url, &DialOptions{MaxMessageSize: -1})
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	_, _, err := c.Recv()
+	runtime.ReadMemStats(&ms1)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("Recv error = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 8<<20 {
+		t.Fatalf("Recv allocated %d bytes for a 64 KiB prefix of a 1 GiB frame", alloc)
+	}
+	c.Abort()
+	waitDone(t, done)
+}
+
+// TestHostileHandshakeNeverFinishes: a server that accepts TCP and then
+// says nothing, or stops in the middle of its response: Dial with a
+// Timeout fails within it, with an error wrapping context.DeadlineExceeded.
+func TestHostileHandshakeNeverFinishes(t *testing.T) {
+	for name, partial := range map[string]string{
+		"silent":        "",
+		"half response": "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			url, done := hostileServer(t, func(p *rawPeer) {
+				p.nc.Write([]byte(partial))
+				<-release
+			})
+			start := time.Now()
+			c, err := Dial(context.Background(), url, &DialOptions{Timeout: 300 * time.Millisecond})
+			close(release)
+			if c != nil || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Dial = %v, %v; want an error wrapping context.DeadlineExceeded", c, err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("Dial took %v with Timeout 300ms", d)
+			}
+			waitDone(t, done)
+		})
+	}
+}
+
+// TestHostileHandshakeHugeHeaders: 1 MiB of response headers, as many
+// lines or as one endless line: Dial fails with ErrBadHandshake wrapping
+// codec.ErrHeaderTooLarge, after reading and allocating a bounded amount.
+func TestHostileHandshakeHugeHeaders(t *testing.T) {
+	for name, body := range map[string]string{
+		"many lines": strings.Repeat("X-Pad: 0123456789abcdef0123456789abcdef\r\n", (1<<20)/41),
+		"one line":   "X-Pad: " + strings.Repeat("a", 1<<20),
+	} {
+		t.Run(name, func(t *testing.T) {
+			url, done := hostileServer(t, func(p *rawPeer) {
+				p.nc.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n" + body + "\r\n\r\n"))
+			})
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			c, err := Dial(context.Background(), url, &DialOptions{Timeout: 10 * time.Second})
+			runtime.ReadMemStats(&ms1)
+			if c != nil || !errors.Is(err, ErrBadHandshake) || !errors.Is(err, codec.ErrHeaderTooLarge) {
+				t.Fatalf("Dial = %v, %v; want ErrBadHandshake wrapping ErrHeaderTooLarge", c, err)
+			}
+			if !strings.Contains(err.Error(), "exceeds") {
+				t.Errorf("error does not say what was wrong: %v", err)
+			}
+			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 4<<20 {
+				t.Fatalf("Dial allocated %d bytes for 1 MiB of headers", alloc)
+			}
+			waitDone(t, done)
+		})
+	}
+}
+
+// TestHostileSlowDrip: the handshake response and then a fragmented text
+// message with a code point cut between fragments, a ping in the middle and
+// a close frame, one byte every 10 ms. The message arrives intact, the ping
+// is answered, the close is reported and echoed.
+func TestHostileSlowDrip(t *testing.T) {
+	t.Parallel()
+	got := make(chan clientClose, 1)
+	url, done := hostileServer(t, func(p *rawPeer) {
+		msg := []byte("héllo wörld")
+		stream := bytes.Join([][]byte{p.response(),
+			sframe(false, 0, ws.OpText, msg[:2]), // cut inside "é"
+			sframe(true, 0, ws.OpPing, []byte("ping!")),
+			sframe(true, 0, ws.OpContinuation, msg[2:]),
+			sframe(true, 0, ws.OpClose, closeBody(1000, "done")),
+		}, nil)
+		for i := range stream {
+			if _, err := p.nc.Write(stream[i : i+1]); err != nil {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		got <- p.readClose()
+	})
+	c := dialHostile(t, url, &DialOptions{Timeout: 10 * time.Second})
+	op, p, err := c.Recv()
+	if err != nil || op != OpText || string(p) != "héllo wörld" {
+		t.Fatalf("Recv = %v %q, %v", op, p, err)
+	}
+	_, _, err = c.Recv()
+	var ce *CloseError
+	if !errors.As(err, &ce) || ce.Code != StatusNormal || ce.Reason != "done" {
+		t.Fatalf("Recv error = %v, want CloseError 1000 \"done\"", err)
+	}
+	waitDone(t, done)
+	cc := <-got
+	if cc.err != nil || cc.code != 1000 || !cc.eof || len(cc.pongs) != 1 || cc.pongs[0] != "ping!" {
+		t.Fatalf("client sent %+v, want pong \"ping!\" and close 1000", cc)
+	}
+}
