@@ -487,3 +487,81 @@ func TestValidUTF8EveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// TestValidUTF8Exhaustive compares ValidUTF8 with utf8.Valid on every 1- to
+// 3-byte input, and on every 4-byte input made of bytes at the edges of the
+// UTF-8 byte classes, both alone (the byte loop of validDFA) and across the
+// boundary of its 16-byte blocks.
+func TestValidUTF8Exhaustive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("16M inputs")
+	}
+	var b [3]byte
+	for n := 1; n <= 3; n++ {
+		for x := range 1 << (8 * n) {
+			for i := range n {
+				b[i] = byte(x >> (8 * i))
+			}
+			if ValidUTF8(b[:n]) != utf8.Valid(b[:n]) {
+				t.Fatalf(
+					"ValidUTF8(% x) = %v",
+					b[:n], !utf8.Valid(b[:n]))
+			}
+		}
+	}
+	edges := []byte{0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff}
+	buf := make([]byte, 36)
+	for _, c0 := range edges {
+		for _, c1 := range edges {
+			for _, c2 := range edges {
+				for _, c3 := range edges {
+					seq := []byte{c0, c1, c2, c3}
+					if ValidUTF8(seq) != utf8.Valid(seq) {
+						t.Fatalf(
+							"ValidUTF8(% x) = %v",
+							seq, !utf8.Valid(seq))
+					}
+					for off := 12; off <= 16; off++ {
+						copy(buf, "é") // non-ASCII first: validDFA runs from the start
+						for i := 2; i < len(buf); i++ {
+							buf[i] = 'a'
+						}
+						copy(buf[off:], seq)
+						if ValidUTF8(buf) != utf8.Valid(buf) {
+							t.Fatalf(
+								"ValidUTF8(% x) = %v",
+								buf, !utf8.Valid(buf))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestValidUTF8SplitByASCII puts runs of ASCII inside multi-byte sequences,
+// after non-ASCII and at every alignment, so that skipping ASCII blocks in
+// the middle of a code point would be noticed.
+func TestValidUTF8SplitByASCII(t *testing.T) {
+	seqs := [][]byte{{0xc3, 0xa9}, {0xe2, 0x82, 0xac}, {0xed, 0x9f, 0xbf}, {0xf0, 0x9f, 0x98, 0x80}, {0xf4, 0x8f, 0xbf, 0xbf}}
+	for _, seq := range seqs {
+		for cut := 1; cut < len(seq); cut++ {
+			for lead := range 20 {
+				for k := range 40 {
+					s := cat([]byte("é"), bytes.Repeat([]byte("b"), lead), seq[:cut], bytes.Repeat([]byte("a"), k), seq[cut:], []byte("z"))
+					want := utf8.Valid(s)
+					if ValidUTF8(s) != want {
+						t.Fatalf(
+							"ValidUTF8(% x) = %v",
+							s, !want)
+					}
+					if feed(t, s) != want {
+						t.Fatalf(
+							"Validator(% x) = %v",
+							s, !want)
+					}
+				}
+			}
+		}
+	}
+}
