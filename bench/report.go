@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -189,6 +190,12 @@ func writeResults(out string, r *Run, sel []*Scenario) error {
 		}
 	}
 
+	fmt.Fprintf(&b, "## DESIGN.md performance targets\n\nChecked against the medians above (ratios; a missing measurement is left out).\n\n| target | measured | status |\n|---|---|---|\n")
+	for _, t := range targets(r) {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Goal, t.Measured, t.Status)
+	}
+	fmt.Fprintf(&b, "\n")
+
 	// Details: every metric with spread.
 	fmt.Fprintf(&b, "## Details\n\nMedian over rounds, with min–max of the primary metric. Ratio: against the best peer (or reference) of the same case, > 1 is better.\n\n")
 	for _, t := range ts {
@@ -306,7 +313,7 @@ func chart(r *Run, ts []*table) string {
 		}
 		for d := dlo; d <= dhi; d++ {
 			y := yOf(math.Pow(10, d))
-			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", plotL, plotR, y, y, plotL-5, y+4, num(math.Pow(10, d)))
+			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", plotL, plotR, y, y, plotL-5, y+4, tick(d))
 		}
 		groupW := float64(plotR-plotL) / float64(len(t.cases))
 		barW := (groupW - 14) / float64(len(t.libs))
@@ -336,6 +343,22 @@ func chart(r *Run, ts []*table) string {
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// tick labels a power of ten: 0.01, 0.1, 1, 10, 100, 1k, 10k, 100k, 1M.
+func tick(exp float64) string {
+	switch e := int(exp); {
+	case e < 0:
+		return strconv.FormatFloat(math.Pow(10, exp), 'f', -1, 64)
+	case e < 3:
+		return strconv.Itoa(int(math.Pow(10, exp)))
+	case e < 6:
+		return strconv.Itoa(int(math.Pow(10, exp-3))) + "k"
+	case e < 9:
+		return strconv.Itoa(int(math.Pow(10, exp-6))) + "M"
+	default:
+		return strconv.Itoa(int(math.Pow(10, exp-9))) + "G"
+	}
 }
 
 func color(lib string) string {

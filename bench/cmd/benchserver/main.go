@@ -172,13 +172,20 @@ func frameHeader(b []byte) (fin bool, op byte, masked bool, mask [4]byte, plen i
 // sink reads frames straight from a big buffer, skipping payloads without
 // unmasking them (except control frames and text frames, which are tiny).
 func sink(c net.Conn) {
-	buf := make([]byte, 256<<10)
+	// Start small so that thousands of idle connections stay cheap; grow
+	// to 256 KiB once a read fills the buffer.
+	buf := make([]byte, 4<<10)
 	var r, w int // unread data is buf[r:w]
 	var skip int // payload bytes still to discard
 	var out []byte
 	for {
 		if r == w {
 			r, w = 0, 0
+		}
+		if w == len(buf) && len(buf) < 256<<10 {
+			nb := make([]byte, 256<<10)
+			copy(nb, buf[r:w])
+			buf, w, r = nb, w-r, 0
 		}
 		if w == len(buf) || (r > 0 && len(buf)-w < 16) {
 			copy(buf, buf[r:w])
