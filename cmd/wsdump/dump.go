@@ -123,9 +123,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		var ce *wsclient.CloseError
 		switch {
 		case errors.As(recvErr, &ce) && ce.Code != wsclient.StatusAbnormalClosure:
-			if localClose.Load() {
-				return 0
-			}
+			// Whoever closed first, a close code other than these is
+			// reported: the server may have closed just as we did.
 			switch ce.Code {
 			case wsclient.StatusNormal, wsclient.StatusGoingAway, wsclient.StatusNoStatus:
 				return 0
