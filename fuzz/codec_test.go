@@ -187,6 +187,14 @@ func FuzzUTF8Incremental(f *testing.F) {
 		if got := ok && v.Done(); got != want {
 			t.Fatalf("Validator(% x) = %v, utf8.Valid %v", s, got, want)
 		}
+		// The two references of this package agree (prefixValid is the
+		// linear one FuzzFrameReader's oracle uses).
+		if len(s) <= 300 {
+			checked := 0
+			if prefixValid(s, &checked) != possiblyValid(s) {
+				t.Fatalf("prefixValid(% x) != possiblyValid", s)
+			}
+		}
 		v.Reset()
 		if !v.Write([]byte("ok")) || !v.Done() {
 			t.Fatalf("Validator not usable after Reset")
