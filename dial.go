@@ -73,6 +73,33 @@ type DialOptions struct {
 	// default, as websocket-client does).
 	DisableNoDelay bool
 
+	// Proxy returns the proxy for a target URL (ws:// or wss://; a nil URL
+	// means a direct connection), like http.Transport.Proxy. nil means
+	// ProxyFromEnvironment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY),
+	// which never proxies loopback. ProxyURL(u) gives one fixed proxy:
+	// websocket-client's http_proxy_host and http_proxy_port are u.Host,
+	// http_proxy_auth is u.User and proxy_type is u.Scheme: http (CONNECT),
+	// https (CONNECT over TLS to the proxy), socks4, socks4a, socks5
+	// (target resolved here) or socks5h (resolved by the proxy). ws+unix
+	// targets and NetConn never use a proxy. Failures are *ProxyError.
+	Proxy func(target *url.URL) (*url.URL, error)
+	// NoProxy turns proxies off, the environment's included.
+	NoProxy bool
+	// ProxyBypass lists hosts reached directly whatever Proxy returns
+	// (http_no_proxy), in NO_PROXY syntax: "example.com" (and its
+	// subdomains), ".example.com" (subdomains only), "10.0.0.0/8",
+	// "[::1]:8080", "*". Loopback is not special here.
+	ProxyBypass []string
+	// ProxyHeader holds extra headers for the HTTP CONNECT request. A
+	// Proxy-Authorization here replaces the one made from the proxy URL.
+	ProxyHeader http.Header
+	// ProxyTLSConfig configures TLS to an https:// proxy (TLSConfig is for
+	// the target). ServerName defaults to the proxy's host.
+	ProxyTLSConfig *tls.Config
+	// ProxyTimeout bounds connecting to the proxy plus its CONNECT or
+	// SOCKS exchange (http_proxy_timeout); Timeout and ctx apply too.
+	ProxyTimeout time.Duration
+
 	// RedirectLimit is how many 301/302/303/307/308 redirects are followed
 	// (redirect_limit=, default 3); negative follows none. Running out is an
 	// error. Authorization and Cookie are dropped on a cross-host redirect.
@@ -437,6 +464,10 @@ func connect(ctx context.Context, t *target, opts *DialOptions, first bool) (net
 	network, addr := "tcp", t.addr
 	if t.unix != "" {
 		network, addr = "unix", t.unix
+	} else if p, err := proxyFor(t, opts); err != nil {
+		return nil, err
+	} else if p != nil {
+		return dialProxy(ctx, t, opts, p)
 	}
 	var nc net.Conn
 	var err error
