@@ -1,0 +1,83 @@
+//go:build gc && !purego
+
+package simdutf8
+
+import "github.com/klauspost/cpuid/v2"
+
+// What the CPU (and the OS, which must save the wider registers) supports,
+// read once at init.
+var (
+	hasAVX2   = cpuid.CPU.Has(cpuid.AVX) && cpuid.CPU.Has(cpuid.AVX2)
+	hasAVX512 = cpuid.CPU.Has(cpuid.AVX512F) && cpuid.CPU.Has(cpuid.AVX512BW) && cpuid.CPU.Has(cpuid.BMI2)
+)
+
+// The kernels in use, set once by useKernel at init (and by test hooks).
+// Plain booleans, not a function variable: calling through one would make
+// every slice passed to Valid escape to the heap.
+var useAVX2, useAVX512 bool
+
+// minAVX2 is the length from which the AVX2 kernel beats the generic path
+// (see BENCH.md); below it the tail copy costs more than it saves.
+const minAVX2 = 64
+
+// minAVX512 is the length from which the AVX-512 kernel is used whatever
+// the text. Shorter inputs are first tested for ASCII a word at a time,
+// which is faster than the kernel's setup, and go to the kernel only if they
+// hold a non-ASCII byte: its masked load makes any length a single block,
+// and it beat the generic path on non-ASCII text from 16 bytes up (BENCH.md).
+const minAVX512 = 64
+
+func valid(b []byte) bool {
+	if useAVX512 {
+		if len(b) >= minAVX512 || !asciiShort(b) {
+			return validAVX512(b)
+		}
+		return true
+	}
+	if useAVX2 && len(b) >= minAVX2 {
+		return validAVX2(b)
+	}
+	return validGeneric(b)
+}
+
+// kernels returns every kernel this CPU can run, simplest first.
+func kernels() []kernel {
+	ks := []kernel{{"generic", validGeneric}}
+	if hasAVX2 {
+		ks = append(ks, kernel{"avx2", validAVX2})
+	}
+	if hasAVX512 {
+		ks = append(ks, kernel{"avx512", validAVX512})
+	}
+	return ks
+}
+
+// useKernel makes name, one of kernelNames(), the best kernel in use.
+func useKernel(name string) {
+	useAVX512 = name == "avx512"
+	useAVX2 = useAVX512 || name == "avx2"
+}
+
+// validAVX2 runs the AVX2 kernel on the whole 64-byte blocks of b, then on
+// the rest of b copied into a zeroed block on the stack: the zeros after it
+// are ASCII, so a sequence cut short by the end of b is caught as one
+// followed by an ASCII byte.
+func validAVX2(b []byte) bool {
+	var tail [64]byte
+	n := len(b) &^ 63
+	copy(tail[:], b[n:])
+	return utf8AVX2(b[:n], &tail)
+}
+
+// utf8AVX2, in valid_amd64.s, reports whether blocks, a multiple of 64 bytes
+// long, followed by tail, is valid UTF-8.
+//
+//go:noescape
+func utf8AVX2(blocks []byte, tail *[64]byte) bool
+
+// validAVX512, in valid_amd64.s, reports whether b is valid UTF-8. It loads
+// the last len(b)%64 bytes with a masked load, which reads nothing past the
+// end of b.
+//
+//go:noescape
+func validAVX512(b []byte) bool
