@@ -136,7 +136,9 @@ func (w *writer) commit() error {
 		return nil
 	}
 	if w.writing {
-		for w.done <= my && w.err == nil {
+		// An error set by release (peer close, failure) while the leader's
+		// write is in flight says nothing about our batch: wait for it.
+		for w.done <= my && (w.err == nil || w.writing) {
 			w.cond.Wait()
 		}
 		err := w.err
