@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -486,4 +488,186 @@ func TestHostileSlowDrip(t *testing.T) {
 	if cc.err != nil || cc.code != 1000 || !cc.eof || len(cc.pongs) != 1 || cc.pongs[0] != "ping!" {
 		t.Fatalf("client sent %+v, want pong \"ping!\" and close 1000", cc)
 	}
+}
+
+// echoPeer echoes the client's frames as they come (fragmentation kept),
+// answers pings, and answers the close frame, then hangs up.
+func echoPeer(p *rawPeer) {
+	p.accept()
+	bw := bufio.NewWriter(p.nc)
+	for {
+		h, payload, err := p.readFrame()
+		if err != nil {
+			return
+		}
+		switch h.OpCode {
+		case ws.OpPing:
+			bw.Write(sframe(true, 0, ws.OpPong, payload))
+		case ws.OpPong:
+		case ws.OpClose:
+			bw.Write(sframe(true, 0, ws.OpClose, payload))
+			bw.Flush()
+			return
+		default:
+			bw.Write(sframe(h.Fin, 0, h.OpCode, payload))
+		}
+		if p.br.Buffered() == 0 {
+			if bw.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// TestHostileConcurrentClose races senders (Send, SendFragmented,
+// Queue+Flush), a pinger and a reader against Close, over a real
+// connection (run it with -race). Everything must stop with an error after
+// Close, the close handshake must complete, and every echoed message must be
+// intact.
+func TestHostileConcurrentClose(t *testing.T) {
+	for round := range 4 {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			t.Parallel()
+			url, done := hostileServer(t, echoPeer)
+			c := dialHostile(t, url, &DialOptions{Timeout: 10 * time.Second, CloseTimeout: 5 * time.Second})
+			msg := bytes.Repeat([]byte("0123456789abcdef"), 1<<10)
+			var wg sync.WaitGroup
+			var sent atomic.Int64
+			run := func(f func(i int) error) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						if err := f(i); err != nil {
+							return
+						}
+						sent.Add(1)
+					}
+				}()
+			}
+			run(func(i int) error { return c.SendBinary(msg[:i%len(msg)]) })
+			run(func(i int) error { return c.SendText(string(msg[:i%300])) })
+			run(func(i int) error { return c.SendFragmented(OpBinary, msg[:i%4096], 100) })
+			run(func(i int) error {
+				if err := c.Queue(OpBinary, msg[:i%64]); err != nil {
+					return err
+				}
+				if i%10 == 0 {
+					return c.Flush()
+				}
+				return nil
+			})
+			run(func(i int) error {
+				time.Sleep(time.Millisecond)
+				return c.Ping([]byte("ping"))
+			})
+			readErr := make(chan error, 1)
+			go func() {
+				for {
+					_, p, err := c.Recv()
+					if err != nil {
+						readErr <- err
+						return
+					}
+					if !bytes.Equal(p, msg[:len(p)]) {
+						readErr <- fmt.Errorf("echo of %d bytes corrupted", len(p))
+						return
+					}
+				}
+			}()
+			time.Sleep(time.Duration(20+10*round) * time.Millisecond)
+			closeErr := c.Close(StatusNormal, "done")
+			stopped := make(chan struct{})
+			go func() { wg.Wait(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(10 * time.Second):
+				t.Fatal("senders still running 10 s after Close")
+			}
+			var rerr error
+			select {
+			case rerr = <-readErr:
+			case <-time.After(10 * time.Second):
+				t.Fatal("reader still running 10 s after Close")
+			}
+			if strings.Contains(fmt.Sprint(rerr), "corrupted") {
+				t.Fatal(rerr)
+			}
+			if closeErr != nil {
+				t.Fatalf("Close: %v (after %d sends; reader: %v)", closeErr, sent.Load(), rerr)
+			}
+			if err := c.SendText("late"); !errors.Is(err, ErrClosed) {
+				t.Errorf("Send after Close: %v, want ErrClosed", err)
+			}
+			waitDone(t, done)
+		})
+	}
+}
+
+// gatedConn passes writes to the network at once but returns from Write
+// only when the channel hold gives for those bytes is closed.
+type gatedConn struct {
+	net.Conn
+	hold func(p []byte) <-chan struct{}
+}
+
+func (g *gatedConn) Write(p []byte) (int, error) {
+	n, err := g.Conn.Write(p)
+	if ch := g.hold(p); ch != nil {
+		<-ch
+	}
+	return n, err
+}
+
+// TestCloseAnsweredWhileWriteInFlight pins down a group-commit race: Close
+// queues its close frame behind another sender's write; that sender's write
+// carries the close frame to the server, the server answers, and the reader
+// goroutine sees the answer before the write call has returned. Close must
+// still return nil (the handshake completed), not the peer's CloseError.
+func TestCloseAnsweredWhileWriteInFlight(t *testing.T) {
+	url, done := hostileServer(t, echoPeer)
+	nc, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, closeFrame := make(chan struct{}), make(chan struct{})
+	gc := &gatedConn{Conn: nc, hold: func(p []byte) <-chan struct{} {
+		switch p[0] {
+		case 0x82: // the binary message: the sender that leads the write
+			return first
+		case 0x88: // the batch with the close frame, written by that sender
+			return closeFrame
+		}
+		return nil
+	}}
+	c := dialHostile(t, url, &DialOptions{NetConn: gc, CloseTimeout: 5 * time.Second})
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.Recv(); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- c.SendBinary([]byte("lead")) }()
+	time.Sleep(50 * time.Millisecond) // the sender is inside Write
+	closeErr := make(chan error, 1)
+	go func() { closeErr <- c.Close(StatusNormal, "bye") }()
+	time.Sleep(50 * time.Millisecond) // Close queued its frame and waits
+	close(first)                      // the sender goes on with the close batch
+	var ce *CloseError
+	if err := <-readErr; !errors.As(err, &ce) || ce.Code != StatusNormal {
+		t.Fatalf("reader: %v, want the server's close 1000", err)
+	}
+	time.Sleep(50 * time.Millisecond) // the write of the close batch is still "in flight"
+	close(closeFrame)
+	if err := <-closeErr; err != nil {
+		t.Errorf("Close = %v, want nil: the server answered the close frame", err)
+	}
+	if err := <-sendErr; err != nil {
+		t.Errorf("SendBinary = %v, want nil: the message was written", err)
+	}
+	waitDone(t, done)
 }
