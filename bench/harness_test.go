@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -207,5 +208,21 @@ func TestFillTextValid(t *testing.T) {
 		if !validUTF8(p) {
 			t.Fatalf("fillText(%d) is not valid UTF-8", n)
 		}
+	}
+}
+
+// wss is TLS 1.3 with AES-GCM, as the results claim.
+func TestWSSCipherSuite(t *testing.T) {
+	c, err := tls.Dial("tcp", testSrv.WSS, insecureTLS.Clone())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st := c.ConnectionState()
+	if st.Version != tls.VersionTLS13 {
+		t.Errorf("TLS version %x, want TLS 1.3", st.Version)
+	}
+	if s := tls.CipherSuiteName(st.CipherSuite); !strings.Contains(s, "AES") || !strings.Contains(s, "GCM") {
+		t.Errorf("cipher suite %s, want AES-GCM", s)
 	}
 }

@@ -140,8 +140,10 @@ func writeResults(out string, r *Run, sel []*Scenario) error {
 	fmt.Fprintf(&b, "# wsclient benchmarks\n\n")
 	fmt.Fprintf(&b, "- CPU: %s (%d logical cores), %s, linux/%s; mask kernel: %s; UTF-8: %s\n", e.CPU, e.Cores, e.Go, goarch(), e.Mask, e.UTF8)
 	fmt.Fprintf(&b, "- Command: `cd bench && %s` (%s, %d rounds interleaved across libraries, %s per cell after a %s warm-up, medians; %d idle connections)\n",
-		r.Command, r.Date.Format(time.DateTime+" UTC"), r.Rounds, r.Cell, r.Cell/5, r.Idle)
+		displayCommand(r.Command), r.Date.Format(time.DateTime+" UTC"), r.Rounds, r.Cell, r.Cell/5, r.Idle)
 	fmt.Fprintf(&b, "- Server: `cmd/benchserver`, a separate process on loopback (sink, echo, flood, raw TCP echo; wss with TLS 1.3 AES-GCM).\n")
+	fmt.Fprintf(&b, "- Method: each cell dials a fresh connection, runs a discarded warm-up, then the timed part; send cells end with a sync round trip (a text message the sink answers), so every byte was read by the server. allocs/msg and B/msg are `runtime.MemStats` deltas over the timed part (process-wide, so the runtime's own background work shows up at large sizes, where few messages are sent). Kernels (mask, utf8): best of 5 sub-runs per round. Every adapter first echoes binary and text messages of 0 B to 1 MiB byte-exactly over ws and wss (`verifyEcho`), and `go test` checks echo, flood, sink and concurrent senders.\n")
+	fmt.Fprintf(&b, "- Python: websocket-client %s via `/usr/bin/python3`, one interpreter per cell (`python/wsbench.py`), %d rounds; `python` hides wsaccel so the pure-Python mask is used.\n", "(Debian python3-websocket)", pythonRounds)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
@@ -237,7 +239,18 @@ func writeResults(out string, r *Run, sel []*Scenario) error {
 	if err := os.WriteFile(filepath.Join(out, "results.json"), js, 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "chart.svg"), []byte(chart(r, ts)), 0o644)
+	if err := os.WriteFile(filepath.Join(out, "chart.svg"), []byte(chart(r, ts)), 0o644); err != nil {
+		return err
+	}
+	return writeReadme(out, r, ts)
+}
+
+// displayCommand drops the -note flag, whose text is shown as a note.
+func displayCommand(cmd string) string {
+	if i := strings.Index(cmd, " -note"); i >= 0 {
+		return strings.TrimSpace(cmd[:i])
+	}
+	return cmd
 }
 
 func goarch() string { return runtime.GOARCH }

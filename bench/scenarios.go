@@ -466,7 +466,7 @@ func echoCell(cfg *Config, lib string, c Case, tls bool) (Metrics, error) {
 }
 
 func recvCell(cfg *Config, lib string, c Case) (Metrics, error) {
-	budget, maxN := 128<<20, 300_000
+	budget, maxN := 64<<20, 100_000
 	if cfg.Quick {
 		budget, maxN = 8<<20, 30_000
 	}
@@ -578,7 +578,7 @@ func maskCell(cfg *Config, impl string, c Case) (Metrics, error) {
 	case "copy()":
 		f = func() { sinkPos += copy(dst, src) }
 	}
-	d := max(cfg.D/4, 20*time.Millisecond)
+	d := max(cfg.D/8, 10*time.Millisecond)
 	timeLoop(d/5, f)
 	ops := bestRate(d, f)
 	return Metrics{"GB/s": ops * float64(c.Size) / 1e9}, nil
@@ -607,7 +607,7 @@ func utf8Cell(cfg *Config, impl string, c Case) (Metrics, error) {
 	if !validUTF8(p) {
 		return nil, fmt.Errorf("%s rejects valid input", utf8Name)
 	}
-	d := max(cfg.D/4, 20*time.Millisecond)
+	d := max(cfg.D/8, 10*time.Millisecond)
 	timeLoop(d/5, f)
 	ops := bestRate(d, f)
 	return Metrics{"GB/s": ops * float64(c.Size) / 1e9}, nil
