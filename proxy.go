@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http/httpproxy"
 )
 
@@ -270,15 +271,16 @@ func (d *proxyDialer) open(ctx context.Context) (nc net.Conn, release func() boo
 		}
 		return nil, nil, d.p.fail(ctx, 0, "cannot connect", err)
 	}
+	raw := nc // the TCP connection, also under TLS to the proxy
 	if dl, has := ctx.Deadline(); has {
-		nc.SetDeadline(dl)
+		raw.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
 	release = func() bool {
 		if !stop() {
 			return false
 		}
-		nc.SetDeadline(time.Time{})
+		raw.SetDeadline(time.Time{})
 		return true
 	}
 	if d.p.scheme == "https" {
@@ -289,10 +291,10 @@ func (d *proxyDialer) open(ctx context.Context) (nc net.Conn, release func() boo
 		if cfg.ServerName == "" {
 			cfg.ServerName = d.p.host
 		}
-		tc := tls.Client(nc, cfg)
+		tc := tls.Client(raw, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			stop()
-			nc.Close()
+			raw.Close()
 			return nil, nil, d.p.fail(ctx, 0, "TLS handshake with the proxy", err)
 		}
 		nc = tc
@@ -319,9 +321,18 @@ func (d *proxyDialer) finish(ctx context.Context, nc net.Conn, release func() bo
 // connection.
 func (d *proxyDialer) httpConnect(ctx context.Context, t *target) (net.Conn, error) {
 	hdr := http.Header{}
-	for k, v := range d.opts.ProxyHeader {
-		hdr[textproto.CanonicalMIMEHeaderKey(k)] = v
+	for k, vs := range d.opts.ProxyHeader {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return nil, errorf("proxy: invalid ProxyHeader name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, errorf("proxy: invalid ProxyHeader value for %s", k)
+			}
+		}
+		hdr[textproto.CanonicalMIMEHeaderKey(k)] = vs
 	}
+	hdr.Del("Host") // always the target
 	user := d.p.user
 	if hdr.Get("Proxy-Authorization") != "" {
 		user = nil // the caller's own header wins

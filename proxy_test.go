@@ -487,6 +487,13 @@ func TestProxyConnectFake(t *testing.T) {
 			t.Errorf("request lacks %q:\n%s", want, head)
 		}
 	}
+	// Invalid headers are refused before any I/O.
+	for _, h := range []http.Header{{"Bad Name": {"x"}}, {"X-Ok": {"a\r\nInjected: 1"}}} {
+		opts.ProxyHeader = h
+		if _, err := Dial(context.Background(), "ws://example.com/", opts); err == nil || !strings.Contains(err.Error(), "invalid ProxyHeader") {
+			t.Errorf("ProxyHeader %q: %v", h, err)
+		}
+	}
 	// A Proxy-Authorization in ProxyHeader replaces the URL's.
 	opts.ProxyHeader = http.Header{"Proxy-Authorization": {"Bearer xyz"}}
 	if c, err := Dial(context.Background(), "ws://example.com/", opts); err == nil {
@@ -494,6 +501,28 @@ func TestProxyConnectFake(t *testing.T) {
 	}
 	if head := <-heads; !strings.Contains(head, "Proxy-Authorization: Bearer xyz\r\n") || strings.Contains(head, "Basic") {
 		t.Errorf("ProxyHeader's Proxy-Authorization not used alone:\n%s", head)
+	}
+}
+
+func TestProxyConnectSNI(t *testing.T) {
+	checkLeaks(t)
+	// After CONNECT, the TLS ClientHello inside the tunnel names the
+	// target, not the proxy.
+	sni := make(chan string, 1)
+	addr := fakeProxy(t, func(c net.Conn, br *bufio.Reader) {
+		readRequest(br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n")
+		tls.Server(c, &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			sni <- h.ServerName
+			return nil, errors.New("enough")
+		}}).Handshake()
+	})
+	_, err := Dial(context.Background(), "wss://target.example:8443/", proxyOpt("http://"+addr))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got := <-sni; got != "target.example" {
+		t.Fatalf("SNI %q, want target.example", got)
 	}
 }
 
@@ -530,7 +559,7 @@ func TestProxyTimeouts(t *testing.T) {
 	checkLeaks(t)
 	// A proxy that accepts and never answers.
 	addr := fakeProxy(t, func(c net.Conn, br *bufio.Reader) { io.Copy(io.Discard, br) })
-	for _, scheme := range []string{"http", "socks4", "socks4a", "socks5", "socks5h"} {
+	for _, scheme := range []string{"http", "https", "socks4", "socks4a", "socks5", "socks5h"} {
 		t.Run(scheme, func(t *testing.T) {
 			t.Parallel()
 			opts := proxyOpt(scheme + "://" + addr)
