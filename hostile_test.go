@@ -256,36 +256,68 @@ func hostileCases() []hostileCase {
 	return cs
 }
 
+// recvAPIs read until the first error with each receive API of Conn.
+var recvAPIs = []struct {
+	name string
+	recv func(c *Conn) error
+}{
+	{"Recv", func(c *Conn) error { _, _, err := c.Recv(); return err }},
+	{"RecvFrame", func(c *Conn) error {
+		for {
+			if _, err := c.RecvFrame(); err != nil {
+				return err
+			}
+		}
+	}},
+	{"NextReader", func(c *Conn) error {
+		for {
+			_, r, err := c.NextReader()
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return err
+			}
+		}
+	}},
+}
+
 func TestHostileServer(t *testing.T) {
 	for _, tc := range hostileCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := make(chan clientClose, 1)
-			url, done := hostileServer(t, func(p *rawPeer) {
-				p.accept(tc.send...)
-				got <- p.readClose()
+		for _, api := range recvAPIs {
+			t.Run(tc.name+"/"+api.name, func(t *testing.T) {
+				t.Parallel()
+				testHostileCase(t, tc, api.recv)
 			})
-			c := dialHostile(t, url, &DialOptions{MaxMessageSize: tc.max})
-			_, _, err := c.Recv()
-			if !errors.Is(err, tc.err) || tc.detail != nil && !errors.Is(err, tc.detail) {
-				t.Fatalf("Recv error = %v, want %v (%v)", err, tc.err, tc.detail)
-			}
-			var ce *CloseError
-			if errors.As(err, &ce) {
-				t.Fatalf("a failure reported as a server close: %v", err)
-			}
-			if _, _, err2 := c.Recv(); !errors.Is(err2, tc.err) {
-				t.Errorf("second Recv error = %v, want the same failure", err2)
-			}
-			if err := c.SendText("after"); err == nil {
-				t.Error("SendText after the failure succeeded")
-			}
-			waitDone(t, done)
-			cc := <-got
-			if cc.err != nil || cc.code != tc.code || cc.reason != "" || !cc.eof {
-				t.Fatalf("client sent close %d %q (then EOF: %v, err %v), want %d and TCP close", cc.code, cc.reason, cc.eof, cc.err, tc.code)
-			}
-		})
+		}
+	}
+}
+
+func testHostileCase(t *testing.T, tc hostileCase, recv func(*Conn) error) {
+	got := make(chan clientClose, 1)
+	url, done := hostileServer(t, func(p *rawPeer) {
+		p.accept(tc.send...)
+		got <- p.readClose()
+	})
+	c := dialHostile(t, url, &DialOptions{MaxMessageSize: tc.max})
+	err := recv(c)
+	if !errors.Is(err, tc.err) || tc.detail != nil && !errors.Is(err, tc.detail) {
+		t.Fatalf("Recv error = %v, want %v (%v)", err, tc.err, tc.detail)
+	}
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		t.Fatalf("a failure reported as a server close: %v", err)
+	}
+	if _, _, err2 := c.Recv(); !errors.Is(err2, tc.err) {
+		t.Errorf("second Recv error = %v, want the same failure", err2)
+	}
+	if err := c.SendText("after"); err == nil {
+		t.Error("SendText after the failure succeeded")
+	}
+	waitDone(t, done)
+	cc := <-got
+	if cc.err != nil || cc.code != tc.code || cc.reason != "" || !cc.eof {
+		t.Fatalf("client sent close %d %q (then EOF: %v, err %v), want %d and TCP close", cc.code, cc.reason, cc.eof, cc.err, tc.code)
 	}
 }
 
