@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var testSrv *Server
@@ -224,5 +225,18 @@ func TestWSSCipherSuite(t *testing.T) {
 	}
 	if s := tls.CipherSuiteName(st.CipherSuite); !strings.Contains(s, "AES") || !strings.Contains(s, "GCM") {
 		t.Errorf("cipher suite %s, want AES-GCM", s)
+	}
+}
+
+// The validators compared in the utf8 scenario agree with utf8.Valid.
+func TestValidatorsAgree(t *testing.T) {
+	for _, s := range []string{"", "abc", "café", "日本語😀", "\xff", "a\xc3", "\xed\xa0\x80", strings.Repeat("wörld ", 100) + "\xc0\xaf"} {
+		want := utf8.ValidString(s)
+		if got := validUTF8([]byte(s)); got != want {
+			t.Errorf("%s(%q) = %v, want %v", utf8Name, s, got, want)
+		}
+		if got := validUTF8Codec([]byte(s)); got != want {
+			t.Errorf("codec.ValidUTF8(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

@@ -243,5 +243,14 @@ func run(quick bool, rounds int, cell time.Duration, idle int, scenarioF, libsF,
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: wrote %s/results.md, results.json, chart.svg in %s\n", out, r.Elapsed.Round(time.Second))
+	failed := 0
+	for _, res := range r.Results {
+		if res.Err != "" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d cells failed (see results.md)", failed)
+	}
 	return nil
 }

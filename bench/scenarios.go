@@ -177,7 +177,7 @@ func scenarios() []*Scenario {
 			Metric: "GB/s", Unit: "GB/s",
 			Cases: []Case{{"ASCII 1 KiB", 1 << 10, "ascii"}, {"ASCII 64 KiB", 64 << 10, "ascii"},
 				{"mixed 1 KiB", 1 << 10, "mixed"}, {"mixed 64 KiB", 64 << 10, "mixed"}},
-			Libs:    []string{utf8Name, "utf8.Valid"},
+			Libs:    []string{utf8Name, "codec.ValidUTF8", "utf8.Valid"},
 			RatioTo: "utf8.Valid",
 			Note:    utf8Note,
 			Run:     utf8Cell,
@@ -599,13 +599,16 @@ func utf8Cell(cfg *Config, impl string, c Case) (Metrics, error) {
 		return nil, errors.New("utf8 input is not valid")
 	}
 	var f func()
-	if impl == "utf8.Valid" {
+	switch impl {
+	case "utf8.Valid":
 		f = func() { sinkBool = utf8.Valid(p) }
-	} else {
+	case "codec.ValidUTF8":
+		f = func() { sinkBool = validUTF8Codec(p) }
+	default:
 		f = func() { sinkBool = validUTF8(p) }
 	}
-	if !validUTF8(p) {
-		return nil, fmt.Errorf("%s rejects valid input", utf8Name)
+	if !validUTF8(p) || !validUTF8Codec(p) {
+		return nil, errors.New("a validator rejects valid input")
 	}
 	d := max(cfg.D/8, 10*time.Millisecond)
 	timeLoop(d/5, f)
