@@ -25,9 +25,9 @@ func build(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	args := []string{"build", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() && e.Name() != "testdata" {
 			args = append(args, "./"+e.Name())
 		}
 	}
@@ -53,15 +53,19 @@ func TestExamples(t *testing.T) {
 		{"echo", nil, []string{"started an echo server", "text: hello 0", "text: hello 2", "binary: de ad be ef", "closed"}},
 		{"echo", []string{"-url", srv.URL(), "-n", "1"}, []string{"text: hello 0", "closed"}},
 		{"sender", []string{"-n", "200000"}, []string{"sent 200000 messages of 16 bytes", "msg/s", "server received 200000 messages"}},
+		{"proxy", nil, []string{"proxy: http://demo:xxxxx@127.0.0.1:", "text: hello through the proxy", "closed"}},
 		{"app", []string{"-d", "2500ms"}, []string{"open", "message (text): hello", "pong", "closed: 1006", "reconnected", "message (text): hello again", "done"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(tc.name); err != nil {
+				t.Skipf("no example %s in this checkout", tc.name)
+			}
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, filepath.Join(dir, tc.name), tc.args...)
-			cmd.Env = append(os.Environ(), "WS_URL=")
+			cmd.Env = append(os.Environ(), "WS_URL=", "WS_PROXY=")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s %q: %v\n%s", tc.name, tc.args, err, out)

@@ -6,50 +6,21 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsclient/wsclient/internal/testserver"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds wsdump once per test run.
-func wsdumpBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	buildOnce.Do(func() {
-		dir, err := mkdirTemp()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wsdump")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v", buildErr)
-	}
-	return binPath
-}
-
+// exe runs the real main, in a child process of the test binary (see
+// TestMain), with stdin and args, through pipes.
 func exe(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, wsdumpBinary(t), args...)
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "WSDUMP_TEST_MAIN=1")
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -64,9 +35,10 @@ func exe(t *testing.T, stdin string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-// TestBinary runs the built command through pipes: the README's main
+// TestBinary runs the command (main, os.Exit included) through pipes: the README's main
 // command, `echo hi | wsdump`, and the exit codes.
 func TestBinary(t *testing.T) {
+	t.Parallel()
 	r := exe(t, "hi\n")
 	r.want(t, 0, "< hi\n")
 	if !strings.Contains(r.stderr, "started an echo server") {
@@ -103,14 +75,4 @@ func TestPython(t *testing.T) {
 
 	// And the binary against it.
 	exe(t, "via pipes\n", "--eof-wait=500ms", base+"/echo").want(t, 0, "< via pipes\n")
-}
-
-var tempDirs []string
-
-func mkdirTemp() (string, error) {
-	dir, err := os.MkdirTemp("", "wsdump-test-")
-	if err == nil {
-		tempDirs = append(tempDirs, dir)
-	}
-	return dir, err
 }

@@ -361,10 +361,13 @@ func (p *printer) endPrompt() {
 // credentials.
 func describe(err error, target string, cfg *config) string {
 	var he *wsclient.HandshakeError
+	var pe *wsclient.ProxyError
 	var cve *tls.CertificateVerificationError
 	var op *net.OpError
 	var s string
 	switch {
+	case errors.As(err, &pe):
+		s = trimPrefix(pe.Error()) // says which proxy and what it answered, without credentials
 	case errors.As(err, &he):
 		s = fmt.Sprintf("%s refused the WebSocket handshake: HTTP %s", hostOf(target), statusText(he))
 		if body := strings.TrimSpace(string(he.Body)); body != "" {
