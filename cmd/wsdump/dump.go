@@ -203,6 +203,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				}
 				return closeNow()
 			}
+			p.entered()
 			if err := send(c, line); err != nil {
 				select {
 				case rerr := <-recvDone: // the connection ended: say how
@@ -296,6 +297,7 @@ type printer struct {
 	timings     bool
 	start       time.Time
 	verbose     int
+	atPrompt    bool // the last output was a prompt
 }
 
 func (p *printer) data(op wsclient.Opcode, b []byte) {
@@ -337,15 +339,27 @@ func (p *printer) message(s string) {
 	}
 	p.mu.Lock()
 	io.WriteString(p.w, b.String())
+	p.atPrompt = p.interactive
 	p.mu.Unlock()
 }
 
+// prompt shows "> " unless a message just did.
 func (p *printer) prompt() {
 	if p.interactive {
 		p.mu.Lock()
-		io.WriteString(p.w, "> ")
+		if !p.atPrompt {
+			io.WriteString(p.w, "> ")
+			p.atPrompt = true
+		}
 		p.mu.Unlock()
 	}
+}
+
+// entered notes that the user ended a line (the cursor is on a new one).
+func (p *printer) entered() {
+	p.mu.Lock()
+	p.atPrompt = false
+	p.mu.Unlock()
 }
 
 // endPrompt ends the pending prompt line before wsdump exits.
