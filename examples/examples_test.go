@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/wsclient/wsclient/internal/wsserver"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // build compiles all examples into one directory with a single go build.
 func build(t *testing.T) string {
