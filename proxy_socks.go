@@ -206,6 +206,9 @@ func socks4Request(dst, user string) ([]byte, error) {
 	ip, err := netip.ParseAddr(host)
 	if err == nil && ip.Unmap().Is4() {
 		a := ip.Unmap().As4()
+		if a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] != 0 {
+			return nil, fmt.Errorf("address %s means SOCKS4a to a proxy", host)
+		}
 		b = append(b, a[:]...)
 		b = append(b, user...)
 		return append(b, 0), nil
