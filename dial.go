@@ -120,6 +120,9 @@ type DialOptions struct {
 	FlushDelay time.Duration
 	// DisableAutoPong stops answering pings automatically.
 	DisableAutoPong bool
+	// Compression, if set, offers permessage-deflate (RFC 7692); it is used
+	// when the server accepts it.
+	Compression *CompressionOptions
 
 	// Logger receives trace output (handshake and frames) at Debug level.
 	// nil means the logger set by EnableTrace, if any. Credentials are
@@ -386,6 +389,13 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 	}
 
 	req := buildRequest(t, opts, dropCreds)
+	if opts.Compression != nil {
+		offer, err := opts.Compression.offer()
+		if err != nil {
+			return nil, "", err
+		}
+		req.Extensions = []string{offer}
+	}
 	var out bytes.Buffer
 	key, err := codec.WriteRequest(&out, req)
 	if err != nil {
@@ -439,6 +449,11 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 		SkipUTF8Validation: opts.SkipUTF8Validation,
 		DisableAutoPong:    opts.DisableAutoPong,
 		MaskKey:            opts.MaskKey,
+	}
+	if opts.Compression != nil {
+		if cfg.Deflate, err = opts.Compression.accept(resp.Extensions); err != nil {
+			return nil, "", err
+		}
 	}
 	if f := opts.onControl; f != nil {
 		cfg.OnControl = func(op wsOpCode, p []byte) { f(Opcode(op), p) }
