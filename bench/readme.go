@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // readmeRows picks the headline cells for the README's Performance section.
@@ -82,8 +83,10 @@ func writeReadme(out string, r *Run, ts []*table) error {
 		name := row.label
 		fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s | %s | %s |\n", name, num(get(me)), num(ref), refName, ratio, ceil, py)
 	}
+	fmt.Fprintf(&b, "\nraw writes pre-built masked frames straight to the socket (the ceiling); tcp-echo is a plain TCP echo of the same bytes (the floor). Peers are used as their docs recommend for speed (buffers reused, compression off); gobwas/ws is used plainly (`wsutil`), so it keeps no buffers while idle but allocates on every message. ")
+	fmt.Fprintf(&b, "Received text is UTF-8-validated by wsclient, gobwas and gws, not by gorilla and coder.\n")
 	fmt.Fprintf(&b, "\n![benchmark chart](bench/results/chart.svg)\n\n")
-	fmt.Fprintf(&b, "Run it yourself (a few minutes; `-quick` for a ~30 s smoke, `-scenarios` and `-libs` to narrow it):\n\n```sh\ncd bench && go run .\n```\n")
+	fmt.Fprintf(&b, "Run it yourself (about %s here; `-quick` for a ~30 s smoke, `-scenarios` and `-libs` to narrow it, `-report results/results.json` to re-render):\n\n```sh\ncd bench && go run .\n```\n", r.Elapsed.Round(time.Minute/2))
 	return os.WriteFile(filepath.Join(out, "README-section.md"), []byte(b.String()), 0o644)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,9 +29,9 @@ type Config struct {
 	Srv    *Server
 	D      time.Duration // timed part of one cell
 	Quick  bool
-	Idle   int    // connections for the idle-memory scenario
-	PyDir  string // directory holding wsbench.py ("" = no Python)
-	Python map[string]string
+	Idle   int               // connections for the idle-memory scenario
+	PyDir  string            // directory holding wsbench.py ("" = no Python)
+	Python map[string]string // library name -> "accel" or "noaccel"
 }
 
 // Scenario is a set of cases, each measured for a set of libraries.
@@ -51,10 +50,11 @@ type Scenario struct {
 	Rounds int
 	// NA lists libraries without the feature, with the reason.
 	NA map[string]string
-	// Baselines are not peers; Ratio is against the best peer, or against
-	// RatioTo when set.
+	// RatioTo names the reference of the ratio column; empty means the
+	// best Go peer (baselines such as raw are never the reference).
 	RatioTo string
-	Note    string
+	// Note is printed under the scenario's table.
+	Note string
 }
 
 // Case is one column of a scenario: a size and an optional variant.
@@ -131,10 +131,9 @@ func scenarios() []*Scenario {
 		{
 			Name: "echo", Title: "Echo round trip latency (p50; p99 and p99.9 in the detail table)",
 			Metric: "p50", Unit: "µs", Lower: true, Cases: casesOf(16, 1<<10),
-			Libs:    append(append(slices.Clone(goLibNames[:5]), "tcp-echo"), pyLibs...),
-			Note:    "tcp-echo is a raw TCP echo server (no WebSocket) returning the same bytes as a masked frame: the floor.",
-			Run:     func(cfg *Config, lib string, c Case) (Metrics, error) { return echoCell(cfg, lib, c, false) },
-			RatioTo: "",
+			Libs: append(append(slices.Clone(goLibNames[:5]), "tcp-echo"), pyLibs...),
+			Note: "tcp-echo is a raw TCP echo server (no WebSocket) returning the same bytes as a masked frame: the floor.",
+			Run:  func(cfg *Config, lib string, c Case) (Metrics, error) { return echoCell(cfg, lib, c, false) },
 		},
 		{
 			Name: "recv", Title: "Receive throughput from a flooding server (text messages)",
@@ -699,17 +698,3 @@ func pythonAvailable() (map[string]string, []string) {
 	}
 	return have, notes
 }
-
-// rawFrameSize is the size of the masked frame that carries n bytes.
-func rawFrameSize(n int) int {
-	h := 2 + 4
-	if n >= 126 {
-		h += 2
-	}
-	if n >= 1<<16 {
-		h += 6
-	}
-	return h + n
-}
-
-var _ = binary.BigEndian
