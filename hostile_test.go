@@ -703,3 +703,37 @@ func TestCloseAnsweredWhileWriteInFlight(t *testing.T) {
 	}
 	waitDone(t, done)
 }
+
+// TestHostileTLSHandshakeNeverFinishes: a wss server that accepts TCP and
+// never answers the TLS ClientHello: Dial's Timeout still applies.
+func TestHostileTLSHandshakeNeverFinishes(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		<-release
+		nc.Close()
+	}()
+	defer func() {
+		close(release)
+		ln.Close()
+		<-accepted
+	}()
+	start := time.Now()
+	c, err := Dial(context.Background(), "wss://"+ln.Addr().String()+"/", &DialOptions{Timeout: 300 * time.Millisecond})
+	if c != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Dial = %v, %v; want an error wrapping context.DeadlineExceeded", c, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Dial took %v with Timeout 300ms", d)
+	}
+}
