@@ -29,10 +29,12 @@
 // On amd64 the package carries AVX2 and AVX-512 (BW, with masked loads for
 // the tail) kernels, and on arm64 a NEON kernel; the CPU is inspected once at
 // start-up with github.com/klauspost/cpuid/v2 and the choice kept in
-// package-level booleans. Inputs shorter than the length at which benchmarks
-// showed a kernel wins go to the portable Go implementation, which skips ASCII
-// a word at a time and hands the rest to unicode/utf8, so [Impl] names the
-// kernel used for long inputs only.
+// package-level booleans. Short inputs that are all ASCII are recognised a
+// word at a time, faster than any kernel starts; the other short ones go to
+// the vector kernel only from the length at which benchmarks showed it wins
+// (see BENCH.md), and otherwise to the portable implementation, which skips
+// ASCII a word at a time and hands the rest to unicode/utf8. So [Impl] names
+// the kernel used for long inputs only.
 //
 // The environment variable WSCLIENT_UTF8, read once at start-up, may force a
 // simpler kernel: "generic", "avx2" or "avx512" on amd64, "generic" or "neon"

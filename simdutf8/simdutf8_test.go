@@ -240,9 +240,15 @@ func TestValidUsesEveryKernel(t *testing.T) {
 				t.Fatalf("Impl() = %q after UseKernel(%q)", got, name)
 			}
 			for n := range 600 {
-				b := randomText(r, n, n%2 == 1)
-				if got, want := simdutf8.Valid(b), utf8.Valid(b); got != want {
-					t.Fatalf("%s: Valid(% x) = %v, want %v", name, b, got, want)
+				ascii := corpus("ascii", n)
+				bad := slices.Clone(ascii)
+				if n > 0 {
+					bad[r.IntN(n)] = 0x80 | byte(r.Uint32())
+				}
+				for _, b := range [][]byte{randomText(r, n, n%2 == 1), ascii, bad} {
+					if got, want := simdutf8.Valid(b), utf8.Valid(b); got != want {
+						t.Fatalf("%s: Valid(% x) = %v, want %v", name, b, got, want)
+					}
 				}
 			}
 		}()

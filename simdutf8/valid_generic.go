@@ -77,3 +77,16 @@ func asciiShort(b []byte) bool {
 	}
 	return true
 }
+
+// ascii reports whether b, at least 32 bytes long, is all ASCII.
+func ascii(b []byte) bool {
+	var acc uint64
+	p := b
+	for len(p) > 32 {
+		acc |= le64(p[0:]) | le64(p[8:]) | le64(p[16:]) | le64(p[24:])
+		p = p[32:]
+	}
+	e := b[len(b)-32:]
+	acc |= le64(e[0:]) | le64(e[8:]) | le64(e[16:]) | le64(e[24:])
+	return acc&hiBits == 0
+}
