@@ -63,10 +63,10 @@ func offsets(n int) []int {
 var raceEnabled bool
 
 // dstOffsets returns the dst offsets tried for length n with src at offset
-// soff: all of 0..63 up to 300 bytes, a single one for longer inputs or
-// under the race detector.
+// soff: all of 0..63 up to 300 bytes, a single one for longer inputs or when
+// the run is reduced.
 func dstOffsets(n, soff int) []int {
-	if n > 300 || raceEnabled {
+	if n > 300 || reduced() {
 		return []int{(soff*7 + 1) & 63}
 	}
 	return offsets(n)
