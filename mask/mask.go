@@ -25,11 +25,16 @@ func Apply(b []byte, key [4]byte, pos int) int {
 // Copy panics if len(dst) < len(src). dst and src may be the same slice, but
 // must not otherwise overlap.
 func Copy(dst, src []byte, key [4]byte, pos int) int {
-	if len(dst) < len(src) {
-		panic("mask: Copy: len(dst) < len(src)")
-	}
-	xorCopy(dst[:len(src)], src, keyAt(key, pos))
+	// xorCopy checks the lengths (see panicShortDst); keyAt is written out.
+	// That keeps Copy within the inlining budget, as Apply.
+	xorCopy(dst, src, bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos))
 	return (pos + len(src)) & 3
+}
+
+// panicShortDst is Copy's panic when len(dst) < len(src), raised by xorCopy
+// before it writes anything.
+func panicShortDst() {
+	panic("mask: Copy: len(dst) < len(src)")
 }
 
 // Impl returns the name of the best kernel in use: "avx512", "avx2", "sse2",
@@ -68,8 +73,8 @@ func keyAt(key [4]byte, pos int) uint32 {
 	return bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos)
 }
 
-// kernel is one implementation, for tests and benchmarks. xorCopy requires
-// len(dst) == len(src).
+// kernel is one implementation, for tests and benchmarks. xorCopy writes
+// len(src) bytes and requires len(dst) >= len(src).
 type kernel struct {
 	name    string
 	xor     func(b []byte, key uint32) uint32

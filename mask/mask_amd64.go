@@ -42,8 +42,9 @@ var useSSE2, useAVX2, useAVX512 bool
 const minAVX2 = 128
 
 // xor and xorCopy, in mask_amd64.s, jump to the kernel chosen from the
-// booleans above and the input length: one call, which keeps Apply within
-// the inlining budget and its callers one call away from the kernel.
+// booleans above and the input length: one call, which keeps Apply and Copy
+// within the inlining budget and their callers one call away from the
+// kernel. xorCopy first checks len(dst) >= len(src), or panics.
 
 //go:noescape
 func xor(b []byte, key uint32) uint32
@@ -74,7 +75,8 @@ func useKernel(name string) {
 }
 
 // The assembly kernels in mask_amd64.s take the key and return it in the
-// package's form (see keyAt). The copying ones require len(dst) == len(src).
+// package's form (see keyAt). The copying ones write len(src) bytes and
+// require len(dst) >= len(src).
 
 //go:noescape
 func xorSSE2(b []byte, key uint32) uint32

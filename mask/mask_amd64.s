@@ -6,11 +6,24 @@
 // func xor(b []byte, key uint32) uint32
 //
 // The dispatch: a tail call (same frame, same arguments) to the best kernel
-// in use that pays off at this length (see minAVX2 in mask_amd64.go).
+// in use that pays off at this length (see minAVX2 in mask_amd64.go). Inputs
+// under 16 bytes go straight to the scalar tail, as every assembly kernel
+// would send them, one jump sooner. The paths are laid out so that the
+// common ones take few jumps: at a few bytes each taken jump shows.
 TEXT ·xor(SB), NOSPLIT, $0-36
+	CMPQ b_len+8(FP), $16
+	JB   tiny
 	CMPB ·useAVX512(SB), $0
 	JEQ  avx2
 	JMP  ·xorAVX512(SB)
+
+tiny:
+	CMPB ·useSSE2(SB), $0
+	JEQ  generic
+	MOVQ b_base+0(FP), DI
+	MOVQ b_len+8(FP), CX
+	MOVL key+24(FP), AX
+	JMP  tailXor<>(SB)
 
 avx2:
 	CMPB ·useAVX2(SB), $0
@@ -29,6 +42,9 @@ generic:
 
 // func xorCopy(dst, src []byte, key uint32) uint32
 TEXT ·xorCopy(SB), NOSPLIT, $0-60
+	MOVQ src_len+32(FP), CX
+	CMPQ dst_len+8(FP), CX
+	JB   short
 	CMPB ·useAVX512(SB), $0
 	JEQ  avx2
 	JMP  ·xorCopyAVX512(SB)
@@ -36,7 +52,7 @@ TEXT ·xorCopy(SB), NOSPLIT, $0-60
 avx2:
 	CMPB ·useAVX2(SB), $0
 	JEQ  sse2
-	CMPQ src_len+32(FP), $const_minAVX2
+	CMPQ CX, $const_minAVX2
 	JB   sse2
 	JMP  ·xorCopyAVX2(SB)
 
@@ -47,6 +63,9 @@ sse2:
 
 generic:
 	JMP ·xorCopyGeneric(SB)
+
+short:
+	JMP ·panicShortDst(SB)
 
 // Register use in every kernel:
 //
@@ -67,6 +86,8 @@ generic:
 // of an in-place kernel, ret+32(FP). Kernels jump here (a tail call, same
 // frame) after a VZEROUPPER.
 TEXT tailXor<>(SB), NOSPLIT|NOFRAME, $0-0
+	TESTQ CX, CX
+	JZ    done
 	TESTQ $8, CX
 	JZ    tail4
 	MOVL  AX, DX
@@ -101,6 +122,8 @@ done:
 // tailCopy<> is tailXor<> for the copying kernels: from SI to DI, result in
 // ret+56(FP).
 TEXT tailCopy<>(SB), NOSPLIT|NOFRAME, $0-0
+	TESTQ CX, CX
+	JZ    done
 	TESTQ $8, CX
 	JZ    tail4
 	MOVL  AX, DX
@@ -341,7 +364,11 @@ tail:
 
 // func xorAVX512(b []byte, key uint32) uint32
 //
-// 256 bytes per iteration, then 64, then 32 and 16, then the scalar tail.
+// 256 bytes per iteration, then 64 (as two 32-byte halves), then 32 and 16,
+// then the scalar tail. The 64-byte step uses Y registers because a 64-byte
+// store is forwarded more slowly to a 64-byte load of the same bytes than
+// two 32-byte ones: 3.50 against 2.98 ns for Apply of 64 bytes in a loop
+// (the 256-byte loop keeps Z registers: 8.5 against 11.4 ns at 1 KiB).
 // No masked stores here, unlike xorCopyAVX512: measured on AMD Zen 4, a
 // masked store is not forwarded to a load of the same bytes, so masking a
 // buffer that was just masked (a benchmark loop, or any second pass) waits
@@ -375,15 +402,21 @@ loop256:
 	CMPQ      CX, $256
 	JAE       loop256
 	CMPQ      CX, $64
-	JB        steps
+	JB        rest
 
 loop64:
-	VPXORD    (DI), Z0, Z1
-	VMOVDQU64 Z1, (DI)
+	VPXORD    (DI), Y0, Y1
+	VPXORD    32(DI), Y0, Y2
+	VMOVDQU64 Y1, (DI)
+	VMOVDQU64 Y2, 32(DI)
 	ADDQ      $64, DI
 	SUBQ      $64, CX
 	CMPQ      CX, $64
 	JAE       loop64
+
+rest:
+	TESTQ CX, CX
+	JZ    done
 
 steps:
 	CMPQ      CX, $32
@@ -406,6 +439,11 @@ vzeroupper:
 
 tail:
 	JMP tailXor<>(SB)
+
+done:
+	VZEROUPPER
+	MOVL AX, ret+32(FP)
+	RET
 
 // func xorCopyAVX512(dst, src []byte, key uint32) uint32
 //

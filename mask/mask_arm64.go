@@ -19,6 +19,9 @@ func xor(b []byte, key uint32) uint32 {
 }
 
 func xorCopy(dst, src []byte, key uint32) uint32 {
+	if len(dst) < len(src) {
+		panicShortDst()
+	}
 	if useNEON && len(src) >= minNEON {
 		return xorCopyNEON(dst, src, key)
 	}
@@ -37,7 +40,8 @@ func kernels() []kernel {
 func useKernel(name string) { useNEON = name == "neon" }
 
 // The assembly kernels in mask_arm64.s take the key and return it in the
-// package's form (see keyAt). xorCopyNEON requires len(dst) == len(src).
+// package's form (see keyAt). xorCopyNEON writes len(src) bytes and requires
+// len(dst) >= len(src).
 
 //go:noescape
 func xorNEON(b []byte, key uint32) uint32

@@ -6,7 +6,12 @@ package mask
 
 func xor(b []byte, key uint32) uint32 { return xorGeneric(b, key) }
 
-func xorCopy(dst, src []byte, key uint32) uint32 { return xorCopyGeneric(dst, src, key) }
+func xorCopy(dst, src []byte, key uint32) uint32 {
+	if len(dst) < len(src) {
+		panicShortDst()
+	}
+	return xorCopyGeneric(dst, src, key)
+}
 
 // kernels returns every kernel this build can run, simplest first.
 func kernels() []kernel {

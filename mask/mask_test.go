@@ -282,16 +282,26 @@ func chunk(r *rand.Rand) int {
 	return r.IntN(5000)
 }
 
+// TestCopyPanicsOnShortDst checks, with every kernel forced, that Copy
+// panics when dst is shorter than src, before writing anything.
 func TestCopyPanicsOnShortDst(t *testing.T) {
-	for _, n := range []int{1, 7, 64, 1000} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Copy into %d bytes from %d did not panic", n-1, n)
-				}
+	for _, name := range mask.KernelNames() {
+		defer mask.UseKernel(name)()
+		for _, n := range []int{1, 7, 64, 1000} {
+			dst := make([]byte, n-1)
+			func() {
+				defer func() {
+					msg, _ := recover().(string)
+					if !strings.Contains(msg, "len(dst) < len(src)") {
+						t.Errorf("%s: Copy into %d bytes from %d: panic %q", name, n-1, n, msg)
+					}
+				}()
+				mask.Copy(dst, testData(n), testKey, 0)
 			}()
-			mask.Copy(make([]byte, n-1), make([]byte, n), testKey, 0)
-		}()
+			if !bytes.Equal(dst, make([]byte, n-1)) {
+				t.Errorf("%s: Copy into %d bytes from %d wrote before panicking", name, n-1, n)
+			}
+		}
 	}
 	// An empty src never panics, whatever dst.
 	if got := mask.Copy(nil, nil, testKey, 2); got != 2 {
