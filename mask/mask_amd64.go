@@ -17,28 +17,33 @@ var (
 var useSSE2, useAVX2, useAVX512 bool
 
 // minAVX2 is the length from which the AVX2 kernels beat the SSE2 ones.
-// The other kernels need no threshold: measured through the dispatch (ns per
-// call, medians of 6 interleaved runs, AMD EPYC Zen 4, BenchmarkApply and
-// BenchmarkCopy with every threshold at 0 and WSCLIENT_MASK forcing each
-// kernel), AVX-512 is at least as fast as the others at every length, and
-// SSE2 beats generic at every length, even at 1 byte, since the assembly
-// scalar tail is cheaper than calling the Go kernel from the dispatch:
+// The other kernels need no threshold. Measured through the dispatch (ns per
+// call, medians of 8 interleaved runs, AMD EPYC Zen 4 class, BenchmarkApply
+// and BenchmarkCopy built with every threshold at 0 and WSCLIENT_MASK forcing
+// each kernel): AVX-512 is as fast as the others or faster at every length
+// (within noise at 1-15 bytes, where xor sends every kernel to the same
+// scalar tail), and SSE2 beats generic at every length, even at 1 byte,
+// since the assembly scalar tail is cheaper than reaching the Go kernel
+// from the dispatch:
 //
-//	Apply     1     7    15    64   125   256  1024  16384
-//	generic 4.05  5.35  6.30  5.94  9.89  14.6  45.5  667
-//	sse2    3.19  3.01  3.11  3.97  4.14  7.00  22.3  361
-//	avx2    3.16  2.93  3.04  4.48  4.50  4.71  11.3  112
-//	avx512  2.77  2.56  2.29  3.78  3.83  4.27  9.26  86.1
+//	Apply     1     7    15    64    96   125   128   256  1024  16384
+//	generic 4.07  4.92  5.75  5.88  6.86  8.58  8.30  13.1  42.8  661
+//	sse2    2.54  2.46  2.50  3.47  3.68  4.17  4.21  6.67  20.7  325
+//	avx2    2.56  2.48  2.50  3.48  3.83  4.05  3.37  4.37  11.4  125
+//	avx512  2.65  2.44  2.58  3.43  3.44  3.46  3.50  4.10  9.02  80.6
 //
-//	Copy      1     7    15    64   125   256  1024  16384
-//	generic 5.74  7.48  10.1  8.00  13.9  16.3  51.1  757
-//	sse2    4.27  4.43  5.00  5.24  5.94  7.71  19.9  289
-//	avx2    4.45  5.03  4.81  6.05  6.28  5.58  11.0  118
-//	avx512  4.34  4.19  4.41  4.74  4.34  5.07  7.80  84.9
+//	Copy      1     7    15    64    96   125   128   256  1024  16384
+//	generic 4.65  6.66  8.72  6.81  7.94  12.2  9.36  15.0  50.2  750
+//	sse2    3.09  3.01  3.33  3.35  3.68  4.81  4.26  6.27  17.6  254
+//	avx2    2.87  2.92  3.21  3.76  3.94  4.63  3.24  4.27  9.43  117
+//	avx512  2.74  2.74  2.73  2.81  3.2*  3.1*  2.83  3.91  6.60  81.5
 //
-// AVX2 against SSE2 between 64 and 256 bytes (fastest of 6 runs; the
-// medians were too noisy): 96 bytes 4.55 against 4.05 ns (Apply) and 5.73
-// against 5.27 (Copy); 128 bytes 3.77 against 4.52 and 4.87 against 5.59.
+// (*) After the masked tail of xorCopyAVX512 was made to end at the data:
+// before, 7.75 ns at 96 bytes and 2.81 at 125.
+//
+// AVX2 against SSE2: at 96 bytes 3.83 against 3.68 ns (Apply) and 3.94
+// against 3.68 (Copy); at 128 bytes 3.37 against 4.21 and 3.24 against 4.26,
+// where the AVX2 kernels' 128-byte loop starts.
 const minAVX2 = 128
 
 // xor and xorCopy, in mask_amd64.s, jump to the kernel chosen from the
