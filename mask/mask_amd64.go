@@ -46,6 +46,12 @@ var useSSE2, useAVX2, useAVX512 bool
 // where the AVX2 kernels' 128-byte loop starts.
 const minAVX2 = 128
 
+// minPrefetch is the length from which xorAVX512 prefetches 1 KiB ahead:
+// beyond the 1 MiB L2 of Zen 4 and 5 the data streams from L3, and
+// prefetching made Apply of 4 MiB 13% faster (46.2 against 52.9 us, medians
+// of 8), but not of 1 MiB (9.8 against 9.5 us) nor of 64 KiB and less.
+const minPrefetch = 2 << 20
+
 // xor and xorCopy, in mask_amd64.s, jump to the kernel chosen from the
 // booleans above and the input length: one call, which keeps Apply and Copy
 // within the inlining budget and their callers one call away from the

@@ -34,11 +34,11 @@ func fencedPages(t *testing.T, size int) []byte {
 // inaccessible pages, at the end and at the start of the usable memory: a
 // kernel that reads or writes a byte outside them faults.
 func TestNoAccessOutside(t *testing.T) {
-	lengths := []int{4095, 4096, 65537, 1<<20 + 3}
+	lengths := []int{4095, 4096, 65537, 1<<20 + 3, 2<<20 + 1029}
 	for n := 0; n <= 300; n++ {
 		lengths = append(lengths, n)
 	}
-	src := testData(lengths[3])
+	src := testData(lengths[4])
 	want := wantFor(src)
 	bmem := fencedPages(t, len(src))
 	dmem := fencedPages(t, len(src))

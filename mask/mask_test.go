@@ -35,19 +35,21 @@ func emulated() bool { return runtime.GOARCH != "amd64" }
 // reduced reports whether the expensive parts of the matrix are cut down.
 func reduced() bool { return testing.Short() || emulated() || raceEnabled }
 
-// testLengths returns every length 0..300 plus a few long ones.
+// testLengths returns every length 0..300 plus a few long ones; the last
+// one exceeds the length from which xorAVX512 prefetches (2 MiB).
 func testLengths() []int {
 	var ns []int
 	for n := 0; n <= 300; n++ {
 		ns = append(ns, n)
 	}
-	return append(ns, 4095, 4096, 65537, 1<<20+3)
+	return append(ns, 4095, 4096, 65537, 1<<20+3, 2<<20+1029)
 }
 
 // offsets returns the start offsets (of b, src or dst) tried for length n:
-// all of 0..63, or a few for long inputs when the run is reduced.
+// all of 0..63, or a few for long inputs when the run is reduced, and
+// always for the longest.
 func offsets(n int) []int {
-	if n > 300 && reduced() {
+	if n > 300 && reduced() || n > 2<<20 {
 		return []int{0, 1, 7, 32, 63}
 	}
 	offs := make([]int, 64)
