@@ -8,7 +8,8 @@ import "github.com/klauspost/cpuid/v2"
 // read once at init.
 var (
 	hasAVX2   = cpuid.CPU.Has(cpuid.AVX) && cpuid.CPU.Has(cpuid.AVX2)
-	hasAVX512 = cpuid.CPU.Has(cpuid.AVX512F) && cpuid.CPU.Has(cpuid.AVX512BW) && cpuid.CPU.Has(cpuid.AVX512VL)
+	hasAVX512 = cpuid.CPU.Has(cpuid.AVX512F) && cpuid.CPU.Has(cpuid.AVX512BW) && cpuid.CPU.Has(cpuid.AVX512VL) &&
+		cpuid.CPU.Has(cpuid.BMI2) // every AVX-512 CPU has it; xorCopyAVX512 uses SHRX
 )
 
 // The kernels in use, set once by useKernel at init (and by test hooks).

@@ -471,31 +471,45 @@ done:
 	MOVL AX, ret+32(FP)
 	RET
 
+// ENDKEY sets DX to the key for the byte after CX more bytes, given in R8
+// the key doubled to 64 bits: the one starting CX%4 bytes into it (BMI2).
+#define ENDKEY \
+	MOVL  CX, BX \
+	ANDL  $3, BX \
+	SHLL  $3, BX \
+	SHRXQ BX, R8, DX
+
 // func xorCopyAVX512(dst, src []byte, key uint32) uint32
 //
 // 256 bytes per iteration, then 64, then the last 1-63 bytes with one masked
-// load, XOR and masked store: masked-off bytes are neither read (no fault
-// past the end) nor written. Measured on AMD Zen 4 against the 32/16-byte
-// steps and the scalar tail: 4.1 against 4.3-4.9 ns at 1-31 bytes, 4.3
-// against 5.4 ns at 125.
+// load, XOR and masked store of the 64-byte window that ends where the data
+// ends: masked-off bytes are neither read nor written, and the window stays
+// within src and dst. It must: masked-off bytes still count for memory
+// ordering, and a window reaching past the data into memory stored or loaded
+// just before (src and dst side by side) made a 96-byte copy take 7.5 ns
+// instead of 2.7, a 16-byte one 5.3 instead of 2.7 (AMD Zen 4 class).
 //
-// The 64-byte window of the masked load and store ends where the data ends
-// when there are 64 bytes or more, so that it stays within src and dst:
-// masked-off bytes still count for memory ordering, and a window reaching
-// into memory stored or loaded just before (adjacent src and dst) made a
-// 96-byte copy take 7.5 ns instead of 2.7. A shorter input cannot avoid
-// that, and its window starts at the data; when that window would cross
-// into the next page, the 32/16-byte steps and the scalar tail are used
-// instead, since such a masked store took ~250 ns here, even with the bytes
-// in the next page masked off.
+// Under 64 bytes no such window exists, and the bytes are masked as two
+// chunks of 32, 16, 8 or 4 bytes, the first and the last, which overlap:
+// both are loaded before either is stored, so that the bytes they share are
+// written twice with the same value, even when dst and src are the same
+// slice. Under 4 bytes the scalar tail does it.
 TEXT ·xorCopyAVX512(SB), NOSPLIT, $0-60
-	MOVQ         dst_base+0(FP), DI
-	MOVQ         src_base+24(FP), SI
-	MOVQ         src_len+32(FP), CX
-	MOVL         key+48(FP), AX
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	MOVL key+48(FP), AX
+	CMPQ CX, $4
+	JB   tail
+	MOVL AX, R8
+	SHLQ $32, R8
+	ORQ  AX, R8
+	CMPQ CX, $16
+	JB   pair4
+
 	VPBROADCASTD AX, Z0
 	CMPQ         CX, $64
-	JB           short
+	JB           pair16
 	CMPQ         CX, $256
 	JB           loop64
 
@@ -526,76 +540,76 @@ loop64:
 	JAE       loop64
 
 	// The last CX < 64 bytes: the window is the 64 bytes ending at the end,
-	// its high CX bytes enabled. Its first byte is 64-CX bytes before the
-	// tail's, which is CX bytes on modulo 4: the key for it is the one for
-	// the byte after the end, which is also the result.
+	// its high CX bytes enabled. Its first byte is a whole number of 4 bytes
+	// before the end, so its key is the one after the end, the result.
 rest:
-	TESTQ      CX, CX
-	JZ         done
-	LEAQ       -64(SI)(CX*1), SI
-	LEAQ       -64(DI)(CX*1), DI
-	MOVQ       CX, BX
-	ANDL       $3, CX
-	SHLL       $3, CX
-	RORL       CX, AX
-	VPBROADCASTD AX, Z0
-	MOVQ       $64, CX
-	SUBQ       BX, CX
-	MOVQ       $-1, DX
-	SHLQ       CX, DX
-	KMOVQ      DX, K1
-	VMOVDQU8.Z (SI), K1, Z1
-	VPXORD     Z0, Z1, Z1
-	VMOVDQU8   Z1, K1, (DI)
+	MOVL         AX, DX
+	TESTQ        CX, CX
+	JZ           done
+	ENDKEY
+	LEAQ         -64(SI)(CX*1), SI
+	LEAQ         -64(DI)(CX*1), DI
+	VPBROADCASTD DX, Z0
+	MOVQ         $64, BX
+	SUBQ         CX, BX
+	MOVQ         BX, CX
+	MOVQ         $-1, BX
+	SHLQ         CX, BX
+	KMOVQ        BX, K1
+	VMOVDQU8.Z   (SI), K1, Z1
+	VPXORD       Z0, Z1, Z1
+	VMOVDQU8     Z1, K1, (DI)
 
 done:
 	VZEROUPPER
-	MOVL AX, ret+56(FP)
+	MOVL DX, ret+56(FP)
 	RET
 
-	// Under 64 bytes: the window starts at the data, its low CX bytes
-	// enabled.
-short:
-	TESTQ      CX, CX
-	JZ         done
-	MOVL       DI, DX
-	ANDL       $4095, DX
-	CMPL       DX, $(4096-64)
-	JA         steps
-	MOVQ       $-1, DX
-	SHLQ       CX, DX
-	NOTQ       DX
-	KMOVQ      DX, K1
-	VMOVDQU8.Z (SI), K1, Z1
-	VPXORD     Z0, Z1, Z1
-	VMOVDQU8   Z1, K1, (DI)
-	VZEROUPPER
+	// 16-63 bytes: two chunks of 16 (up to 32 bytes) or 32.
+pair16:
+	ENDKEY
+	VPBROADCASTD DX, Z1
+	CMPQ         CX, $32
+	JA           pair32
+	VPXORD       (SI), X0, X2
+	VPXORD       -16(SI)(CX*1), X1, X3
+	VMOVDQU64    X2, (DI)
+	VMOVDQU64    X3, -16(DI)(CX*1)
+	JMP          done
 
-	// The key rotated by the CX%4 bytes masked.
-	ANDL $3, CX
-	SHLL $3, CX
-	RORL CX, AX
-	MOVL AX, ret+56(FP)
+pair32:
+	VPXORD    (SI), Y0, Y2
+	VPXORD    -32(SI)(CX*1), Y1, Y3
+	VMOVDQU64 Y2, (DI)
+	VMOVDQU64 Y3, -32(DI)(CX*1)
+	JMP       done
+
+	// 4-15 bytes: two chunks of 4 (up to 8 bytes) or 8.
+pair4:
+	ENDKEY
+	CMPQ CX, $8
+	JB   four
+	MOVL DX, R9
+	SHLQ $32, R9
+	ORQ  DX, R9
+	MOVQ (SI), R10
+	MOVQ -8(SI)(CX*1), R11
+	XORQ R8, R10
+	XORQ R9, R11
+	MOVQ R10, (DI)
+	MOVQ R11, -8(DI)(CX*1)
+	MOVL DX, ret+56(FP)
 	RET
 
-steps:
-	CMPQ      CX, $32
-	JB        step16
-	VPXORD    (SI), Y0, Y1
-	VMOVDQU64 Y1, (DI)
-	ADDQ      $32, SI
-	ADDQ      $32, DI
-	SUBQ      $32, CX
+four:
+	MOVL (SI), R10
+	MOVL -4(SI)(CX*1), R11
+	XORL AX, R10
+	XORL DX, R11
+	MOVL R10, (DI)
+	MOVL R11, -4(DI)(CX*1)
+	MOVL DX, ret+56(FP)
+	RET
 
-step16:
-	CMPQ      CX, $16
-	JB        vzeroupper
-	VPXORD    (SI), X0, X1
-	VMOVDQU64 X1, (DI)
-	ADDQ      $16, SI
-	ADDQ      $16, DI
-	SUBQ      $16, CX
-
-vzeroupper:
-	VZEROUPPER
+tail:
 	JMP tailCopy<>(SB)
