@@ -18,6 +18,8 @@
 // finishes with one masked load and store instead of a scalar tail. Other
 // architectures use a portable word-at-a-time Go implementation.
 //
+// BENCH.md has the measurements and the command that produced them.
+//
 // The environment variable WSCLIENT_MASK, read once at start-up, may force a
 // simpler kernel: one of "generic", "sse2", "avx2" or "avx512" on amd64, or
 // "generic" or "neon" on arm64. An unknown name, or one this CPU cannot run,
