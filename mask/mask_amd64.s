@@ -389,30 +389,7 @@ TEXT ·xorAVX512(SB), NOSPLIT, $0-36
 	CMPQ         CX, $256
 	JB           loop64
 	CMPQ         CX, $const_minPrefetch
-	JB           loop256
-
-	// Large inputs: the same, fetching the lines 1 KiB ahead into the
-	// cache, until the last 1 KiB + 256 bytes.
-	SUBQ $1024, CX
-
-prefetch256:
-	PREFETCHT0 1024(DI)
-	PREFETCHT0 1088(DI)
-	PREFETCHT0 1152(DI)
-	PREFETCHT0 1216(DI)
-	VPXORD     (DI), Z0, Z1
-	VPXORD     64(DI), Z0, Z2
-	VPXORD     128(DI), Z0, Z3
-	VPXORD     192(DI), Z0, Z4
-	VMOVDQU64  Z1, (DI)
-	VMOVDQU64  Z2, 64(DI)
-	VMOVDQU64  Z3, 128(DI)
-	VMOVDQU64  Z4, 192(DI)
-	ADDQ       $256, DI
-	SUBQ       $256, CX
-	CMPQ       CX, $256
-	JAE        prefetch256
-	ADDQ       $1024, CX
+	JAE          prefetch
 
 loop256:
 	VPXORD    (DI), Z0, Z1
@@ -427,8 +404,17 @@ loop256:
 	SUBQ      $256, CX
 	CMPQ      CX, $256
 	JAE       loop256
-	CMPQ      CX, $64
-	JB        rest
+	TESTQ     CX, CX
+	JNZ       rest
+
+done:
+	VZEROUPPER
+	MOVL AX, ret+32(FP)
+	RET
+
+rest:
+	CMPQ CX, $64
+	JB   steps
 
 loop64:
 	VPXORD    (DI), Y0, Y1
@@ -439,10 +425,8 @@ loop64:
 	SUBQ      $64, CX
 	CMPQ      CX, $64
 	JAE       loop64
-
-rest:
-	TESTQ CX, CX
-	JZ    done
+	TESTQ     CX, CX
+	JZ        done
 
 steps:
 	CMPQ      CX, $32
@@ -466,10 +450,30 @@ vzeroupper:
 tail:
 	JMP tailXor<>(SB)
 
-done:
-	VZEROUPPER
-	MOVL AX, ret+32(FP)
-	RET
+	// Large inputs: the same as loop256, fetching the lines 1 KiB ahead
+	// into the cache, until the last 1 KiB + 256 bytes.
+prefetch:
+	SUBQ $1024, CX
+
+prefetch256:
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1088(DI)
+	PREFETCHT0 1152(DI)
+	PREFETCHT0 1216(DI)
+	VPXORD     (DI), Z0, Z1
+	VPXORD     64(DI), Z0, Z2
+	VPXORD     128(DI), Z0, Z3
+	VPXORD     192(DI), Z0, Z4
+	VMOVDQU64  Z1, (DI)
+	VMOVDQU64  Z2, 64(DI)
+	VMOVDQU64  Z3, 128(DI)
+	VMOVDQU64  Z4, 192(DI)
+	ADDQ       $256, DI
+	SUBQ       $256, CX
+	CMPQ       CX, $256
+	JAE        prefetch256
+	ADDQ       $1024, CX
+	JMP        loop256
 
 // ENDKEY sets DX to the key for the byte after CX more bytes, given in R8
 // the key doubled to 64 bits: the one starting CX%4 bytes into it (BMI2).
