@@ -76,15 +76,17 @@ short:
 // The vector steps and the 8- and 4-byte steps cover whole multiples of 4
 // bytes and leave the key as it is; only the last 1-3 bytes rotate it.
 //
-// Stores overwrite exactly the bytes they read (same address, same size), so
-// masking the same buffer again soon (a benchmark loop, or several passes)
-// gets its loads forwarded from the stores still in flight. Overlapping
-// chunks and masked loads after masked stores defeat that forwarding.
+// In the in-place kernels stores overwrite exactly the bytes they read (same
+// address, same size), so masking the same buffer again soon (a benchmark
+// loop, or several passes) gets its loads forwarded from the stores still in
+// flight. Overlapping chunks and masked loads after masked stores defeat
+// that forwarding; only the copying kernel, which never reads what it wrote,
+// uses them.
 
 // tailXor<> masks the last CX < 16 bytes at DI in place with the key in AX,
 // 8, 4, 2 then 1 bytes at a time, and stores the rotated key as the result
-// of an in-place kernel, ret+32(FP). Kernels jump here (a tail call, same
-// frame) after a VZEROUPPER.
+// of an in-place kernel, ret+32(FP). The dispatch and the kernels jump here
+// (a tail call, same frame), the latter after a VZEROUPPER.
 TEXT tailXor<>(SB), NOSPLIT|NOFRAME, $0-0
 	TESTQ CX, CX
 	JZ    done
