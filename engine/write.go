@@ -53,6 +53,7 @@ type writer struct {
 func (w *writer) init(c *Conn) {
 	w.c = c
 	w.cond.L = &w.mu
+	w.errGen = ^uint64(0) // no batch has failed
 }
 
 // appendFrame masks one frame into w.pend. Caller holds mu.
