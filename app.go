@@ -41,7 +41,9 @@ type App struct {
 	OnMessage func(a *App, op Opcode, data []byte)
 	// OnData is called for each data frame (websocket-client's on_data):
 	// op is the frame's opcode (OpContinuation after the first frame of a
-	// fragmented message) and fin is its FIN bit. data is valid during the call.
+	// fragmented message) and fin is its FIN bit. data is valid during the
+	// call. With compression negotiated, data is the frame's compressed
+	// payload as on the wire; OnMessage still gets the inflated message.
 	OnData func(a *App, op Opcode, data []byte, fin bool)
 	// OnContMessage is called for each continuation frame
 	// (websocket-client's on_cont_message).
@@ -338,6 +340,7 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 	}
 	var msg []byte
 	var msgOp Opcode
+	var compressed bool // the message in progress is permessage-deflate
 	for {
 		f, err := c.RecvFrame()
 		if err != nil {
@@ -355,8 +358,15 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 			}
 		} else {
 			msgOp, msg = f.Opcode, msg[:0]
+			compressed = f.Rsv&0x4 != 0 // RSV1
 		}
 		if a.OnMessage == nil {
+			continue
+		}
+		if compressed {
+			if f.Fin {
+				a.OnMessage(a, msgOp, f.Inflated)
+			}
 			continue
 		}
 		if f.Fin && f.Opcode != OpContinuation {

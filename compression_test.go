@@ -175,40 +175,146 @@ func TestCompressionHostile(t *testing.T) {
 		{"corrupt deflate data", [][]byte{rawFrame(true, 4, ws.OpBinary, []byte{0xff, 0xff, 0xff, 0x00, 0x12})}, 1002, ErrProtocol},
 		{"invalid utf8 after inflating", [][]byte{rawFrame(true, 4, ws.OpText, deflateBytes([]byte{'a', 0xff}))}, 1007, ErrInvalidUTF8},
 	}
+	// Each case through Recv (whole messages) and RecvFrame (frame by frame,
+	// which inflates at the message's end).
+	recvs := map[string]func(c *Conn) error{
+		"Recv": func(c *Conn) error { _, _, err := c.Recv(); return err },
+		"RecvFrame": func(c *Conn) error {
+			for {
+				if _, err := c.RecvFrame(); err != nil {
+					return err
+				}
+			}
+		},
+	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			codes := make(chan uint16, 1)
-			url := deflateServer(t, "permessage-deflate", func(nc net.Conn, br *bufio.Reader) {
-				for _, f := range tc.frames {
-					nc.Write(f)
+		for via, recv := range recvs {
+			t.Run(tc.name+"/"+via, func(t *testing.T) {
+				codes := make(chan uint16, 1)
+				url := deflateServer(t, "permessage-deflate", func(nc net.Conn, br *bufio.Reader) {
+					for _, f := range tc.frames {
+						nc.Write(f)
+					}
+					codes <- readClose(br)
+				})
+				c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}, MaxMessageSize: 1 << 20})
+				if err != nil {
+					t.Fatal(err)
 				}
-				codes <- readClose(br)
+				defer c.Abort()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				err = recv(c)
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("Recv: %v, want %v", err, tc.err)
+				}
+				if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+					t.Errorf("allocated %d bytes for a 1 MiB limit", grew)
+				}
+				select {
+				case code := <-codes:
+					if code != tc.code {
+						t.Fatalf("client sent close %d, want %d", code, tc.code)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("no close frame from the client")
+				}
 			})
-			c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}, MaxMessageSize: 1 << 20})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Abort()
-			var before runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, _, err = c.Recv()
-			var after runtime.MemStats
-			runtime.ReadMemStats(&after)
-			if !errors.Is(err, tc.err) {
-				t.Fatalf("Recv: %v, want %v", err, tc.err)
-			}
-			if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
-				t.Errorf("allocated %d bytes for a 1 MiB limit", grew)
-			}
-			select {
-			case code := <-codes:
-				if code != tc.code {
-					t.Fatalf("client sent close %d, want %d", code, tc.code)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("no close frame from the client")
-			}
-		})
+		}
+	}
+}
+
+// fragmentedDeflate returns a compressed text message split across three
+// frames, RSV1 on the first only.
+func fragmentedDeflate(text string) [][]byte {
+	z := deflateBytes([]byte(text))
+	a, b := len(z)/3, 2*len(z)/3
+	return [][]byte{
+		rawFrame(false, 4, ws.OpText, z[:a]),
+		rawFrame(false, 0, ws.OpContinuation, z[a:b]),
+		rawFrame(true, 0, ws.OpContinuation, z[b:]),
+	}
+}
+
+func TestCompressionRecvFrame(t *testing.T) {
+	text := jsonish(3000, 7)
+	frames := fragmentedDeflate(text)
+	url := deflateServer(t, "permessage-deflate", func(nc net.Conn, br *bufio.Reader) {
+		for _, f := range frames {
+			nc.Write(f)
+		}
+		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
+		readClose(br)
+		nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+	})
+	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	var wire []byte
+	for i := range 3 {
+		f, err := c.RecvFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantOp, wantRsv := OpContinuation, byte(0)
+		if i == 0 {
+			wantOp, wantRsv = OpText, 4
+		}
+		if f.Opcode != wantOp || f.Rsv != wantRsv || f.Fin != (i == 2) {
+			t.Fatalf("frame %d: op %v rsv %#x fin %v", i, f.Opcode, f.Rsv, f.Fin)
+		}
+		wire = append(wire, f.Payload...)
+		if i < 2 && f.Inflated != nil {
+			t.Fatalf("frame %d: Inflated set before the message ended", i)
+		}
+		if i == 2 && string(f.Inflated) != text {
+			t.Fatalf("Inflated: %d bytes, want the %d-byte message", len(f.Inflated), len(text))
+		}
+	}
+	if !bytes.Equal(wire, deflateBytes([]byte(text))) {
+		t.Fatal("frame payloads are not the compressed bytes from the wire")
+	}
+	f, err := c.RecvFrame()
+	if err != nil || string(f.Payload) != "plain" || f.Inflated != nil {
+		t.Fatalf("uncompressed frame after: %q %q %v", f.Payload, f.Inflated, err)
+	}
+	if err := c.Close(StatusNormal, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompressionAppFrames checks that with OnData set (frame-by-frame
+// receive) OnMessage still gets the inflated message.
+func TestCompressionAppFrames(t *testing.T) {
+	text := jsonish(3000, 8)
+	frames := fragmentedDeflate(text)
+	url := deflateServer(t, "permessage-deflate", func(nc net.Conn, br *bufio.Reader) {
+		for _, f := range frames {
+			nc.Write(f)
+		}
+		readClose(br)
+		nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+	})
+	var nData int
+	var got string
+	a := &App{
+		URL:     url,
+		Options: DialOptions{Compression: &CompressionOptions{}},
+		OnData:  func(a *App, op Opcode, p []byte, fin bool) { nData++ },
+		OnMessage: func(a *App, op Opcode, p []byte) {
+			got = string(p)
+			a.Close(StatusNormal, "")
+		},
+	}
+	if err := a.RunForever(context.Background(), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if nData != 3 || got != text {
+		t.Fatalf("OnData called %d times (want 3); OnMessage got %d bytes, want %d", nData, len(got), len(text))
 	}
 }
 
@@ -243,6 +349,7 @@ func TestCompressionNegotiation(t *testing.T) {
 	url = deflateServer(t, "", func(nc net.Conn, br *bufio.Reader) {
 		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
 		readClose(br)
+		nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
 	})
 	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
 	if err != nil {

@@ -115,17 +115,24 @@ type Frame struct {
 	Rsv     byte // RSV1 = 0x4, RSV2 = 0x2, RSV3 = 0x1
 	Opcode  Opcode
 	Payload []byte // valid until the next RecvFrame, Close or Abort
+	// Inflated is set on the last frame of a compressed message (RSV1 on
+	// its first frame; see DialOptions.Compression): the whole message,
+	// decompressed and checked. Payload stays the compressed bytes as they
+	// were on the wire. Valid as long as Payload.
+	Inflated []byte
 }
 
 // RecvFrame returns the next frame, data or control, like websocket-client's
 // recv_frame. Control frames are also handled (pings answered, close
-// answered); fragmentation, size limit and UTF-8 are still checked.
+// answered); fragmentation, size limit and UTF-8 are still checked. With
+// compression, frames keep their compressed payload and the message's last
+// frame also carries it inflated (Frame.Inflated).
 func (c *Conn) RecvFrame() (Frame, error) {
 	f, err := c.e.ReadFrame()
 	if err != nil {
 		return Frame{}, convErr(err)
 	}
-	return Frame{Fin: f.Header.Fin, Rsv: f.Header.Rsv, Opcode: Opcode(f.Header.OpCode), Payload: f.Payload}, nil
+	return Frame{Fin: f.Header.Fin, Rsv: f.Header.Rsv, Opcode: Opcode(f.Header.OpCode), Payload: f.Payload, Inflated: f.Inflated}, nil
 }
 
 // NextReader waits for the next data message and returns its opcode and a
@@ -161,6 +168,14 @@ func (c *Conn) Pong(p []byte) error { return convErr(c.e.Pong(p)) }
 // stalled TLS connection. It returns nil when the server answered, and an
 // error wrapping os.ErrDeadlineExceeded when it did not. After Close, every
 // call returns an error wrapping net.ErrClosed.
+//
+// Messages the server sends after our close frame are discarded, as
+// websocket-client's close() does: if no goroutine is inside Recv (or
+// another receive call) when Close starts, Close itself reads and drops them
+// while it waits for the server's close; if one is, that receiver keeps
+// reading, gets those messages, and Close waits for it to see the server's
+// close frame. To receive every message up to the close, keep a receiver
+// running and call Close from another goroutine.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	return convErr(c.e.Close(ws.StatusCode(code), reason))
 }

@@ -454,13 +454,20 @@ func (r *reader) readMessage() (ws.OpCode, []byte, error) {
 type Frame struct {
 	Header  ws.Header
 	Payload []byte
+	// Inflated is set on the last frame of a compressed message (RSV1 on
+	// its first frame, permessage-deflate): the whole message, inflated,
+	// size-limited and, for text, UTF-8-checked. It is nil otherwise and
+	// owned by the Conn like Payload.
+	Inflated []byte
 }
 
 // ReadFrame returns the next frame, data or control, like websocket-client's
 // recv_frame. Frames are returned as they are on the wire: the payload of a
-// compressed message (RSV1, permessage-deflate) is not inflated. Control frames are handled as by ReadMessage before they are
-// returned; fragmentation, size limits and UTF-8 of text are still checked
-// across the frames of a message.
+// compressed message (RSV1, permessage-deflate) is not inflated, but the
+// message's last frame carries the whole inflated message in Inflated.
+// Control frames are handled as by ReadMessage before they are returned;
+// fragmentation, size limits and UTF-8 of text are still checked across the
+// frames of a message (for compressed text, once inflated).
 func (c *Conn) ReadFrame() (Frame, error) {
 	r := &c.r
 	if err := r.begin(); err != nil {
@@ -482,6 +489,9 @@ func (c *Conn) ReadFrame() (Frame, error) {
 		}
 		return Frame{Header: h, Payload: r.ctl[:r.ctlN]}, nil
 	}
+	if r.newMsg && r.deflated && r.zb != nil {
+		r.zb.b = r.zb.b[:0]
+	}
 	r.newMsg = false
 	for r.remain > 0 {
 		r.fb = grow(r.fb, r.remain)
@@ -493,14 +503,27 @@ func (c *Conn) ReadFrame() (Frame, error) {
 		}
 		r.fb.b = b[:len(b)+n]
 	}
-	if err := r.endFrame(); err != nil {
-		return Frame{}, err
-	}
 	var p []byte
 	if r.fb != nil {
 		p = r.fb.b
 	}
-	return Frame{Header: h, Payload: p}, nil
+	if r.deflated {
+		// Keep the compressed bytes: the message is inflated at its end.
+		// Their total is bounded by MaxMessageSize, checked per header.
+		r.zb = reserve(r.zb, len(p))
+		r.zb.b = append(r.zb.b, p...)
+	}
+	if err := r.endFrame(); err != nil {
+		return Frame{}, err
+	}
+	f := Frame{Header: h, Payload: p}
+	if h.Fin && r.deflated {
+		if err := r.inflateMessage(); err != nil {
+			return Frame{}, err
+		}
+		f.Inflated = r.msg.b[:len(r.msg.b):len(r.msg.b)]
+	}
+	return f, nil
 }
 
 // MessageReader streams the payload of one message across its frames.
