@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gobwas/ws"
@@ -12,6 +13,7 @@ func TestSendAllocs(t *testing.T) {
 	for _, n := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
 		for _, op := range []ws.OpCode{ws.OpText, ws.OpBinary} {
 			c := New(&discardConn{}, nil, nil)
+			defer c.Abort()
 			msg := make([]byte, n)
 			c.WriteMessage(op, msg) // warm the pool
 			if a := testing.AllocsPerRun(200, func() {
@@ -27,6 +29,7 @@ func TestSendAllocs(t *testing.T) {
 
 func TestQueueAllocs(t *testing.T) {
 	c := New(&discardConn{}, nil, nil)
+	defer c.Abort()
 	msg := make([]byte, 16)
 	c.QueueMessage(ws.OpBinary, msg)
 	c.Flush()
@@ -53,6 +56,7 @@ func TestReceiveAllocs(t *testing.T) {
 			stream = append(stream, frame(true, ws.OpPong, []byte("p"))...)
 			stream = append(stream, frame(true, ws.OpContinuation, msg[n/2:])...)
 			c := New(&discardConn{stream: stream}, nil, nil)
+			defer c.Abort()
 			for range 3 { // warm up: buffers grow to size
 				if _, _, err := c.ReadMessage(); err != nil {
 					t.Fatal(err)
@@ -72,8 +76,32 @@ func TestReceiveAllocs(t *testing.T) {
 func TestPingAutoPongAllocs(t *testing.T) {
 	stream := append(frame(true, ws.OpPing, []byte("ping")), frame(true, ws.OpBinary, []byte("data"))...)
 	c := New(&discardConn{stream: stream}, nil, nil)
+	defer c.Abort()
 	c.ReadMessage()
 	if a := testing.AllocsPerRun(500, func() { c.ReadMessage() }); a != 0 {
 		t.Errorf("ReadMessage with ping: %v allocs, want 0", a)
+	}
+}
+
+// TestCompressorIdle checks that a connection that sent a large compressed
+// message keeps no large output buffer while idle, and none once closed.
+func TestCompressorIdle(t *testing.T) {
+	c := New(&discardConn{}, nil, &Config{Deflate: &Deflate{}})
+	msg := make([]byte, 1<<20)
+	for i := range msg {
+		msg[i] = byte(i * 7919 >> 3)
+	}
+	if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+		t.Fatal(err)
+	}
+	if b := c.comp.out.b; b != nil && cap(b.b) > keepBuf {
+		t.Fatalf("idle compressor holds a %d-byte buffer", cap(b.b))
+	}
+	if err := c.WriteMessage(ws.OpText, []byte(strings.Repeat("small json ", 40))); err != nil {
+		t.Fatal(err)
+	}
+	c.Abort()
+	if c.comp.out.b != nil {
+		t.Fatal("closed connection still holds the compressor's buffer")
 	}
 }

@@ -53,6 +53,18 @@ func (c *Conn) peerClosed(ce *CloseError) {
 func (c *Conn) shutdown() {
 	if c.closed.CompareAndSwap(false, true) {
 		_ = c.nc.Close()
+		c.releaseCompressor()
+	}
+}
+
+// releaseCompressor returns the compressor's output buffer once the
+// connection is closed. A sender compressing now finishes first (its write
+// fails on the closed connection) and releases what it took itself.
+func (c *Conn) releaseCompressor() {
+	if z := c.comp; z != nil {
+		z.mu.Lock()
+		z.release()
+		z.mu.Unlock()
 	}
 }
 
@@ -163,6 +175,7 @@ func (c *Conn) Abort() error {
 	}
 	err := c.nc.Close()
 	c.w.release(ErrClosed, true)
+	c.releaseCompressor()
 	if c.r.mu.TryLock() {
 		c.r.setErr(ErrClosed)
 		c.r.mu.Unlock()

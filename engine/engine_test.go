@@ -575,6 +575,7 @@ func TestPreBufferedBytes(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	c := New(a, frame(true, ws.OpText, []byte("early")), nil)
+	defer c.Abort()
 	_, p, err := c.ReadMessage()
 	if err != nil || string(p) != "early" {
 		t.Fatalf("%q %v", p, err)

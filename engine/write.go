@@ -373,9 +373,16 @@ func (c *Conn) sendCompressed(op ws.OpCode, p []byte, flags int) error {
 	defer z.mu.Unlock()
 	out, err := z.compress(p)
 	if err != nil {
+		z.release()
 		return fmt.Errorf("websocket: permessage-deflate: %w", err)
 	}
-	return c.w.send(true, rsv1, op, out, flags)
+	err = c.w.send(true, rsv1, op, out, flags) // copies out (masking)
+	// Keep a small output buffer for the next message; an idle connection
+	// holds no large one, and a closed one none.
+	if cap(z.out.b.b) > keepBuf || c.closed.Load() {
+		z.release()
+	}
+	return err
 }
 
 // Flush writes every queued message.
