@@ -39,7 +39,9 @@ func compressMsg(p []byte) []byte {
 // fuzzed frames go through the inflate path. No panic; only the documented
 // errors; no message over MaxMessageSize however well it compresses;
 // allocation bounded by the input and the limit, never by the
-// decompressed size a bomb would reach.
+// decompressed size a bomb would reach. The same input is also read frame
+// by frame (RecvFrame, which inflates at each message's last frame): it must
+// give the same messages and the same kind of error as Recv.
 func FuzzDialDeflate(f *testing.F) {
 	const limit = 64 << 10
 	for _, n := range seedLengths {
@@ -53,27 +55,32 @@ func FuzzDialDeflate(f *testing.F) {
 		frame(true, 4, ws.OpText, compressMsg([]byte("a")))), []byte{})
 	f.Add(byte(3), frame(true, 4, ws.OpText, []byte{0xff, 0xff, 0xff}), []byte{})
 	f.Add(byte(4), frame(true, 4, ws.OpPing, nil), []byte{})
+	f.Add(byte(0), cat(frame(false, 4, ws.OpText, compressMsg([]byte("a\xff"))[:2]),
+		frame(true, 0, ws.OpContinuation, compressMsg([]byte("a\xff"))[2:])), []byte{1})
 	f.Fuzz(func(t *testing.T, params byte, data, chunks []byte) {
 		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 			codec.AcceptKey(testKey) + "\r\nSec-WebSocket-Extensions: " + deflateParams[int(params)%len(deflateParams)] + "\r\n\r\n"
 		in := cat([]byte(resp), data)
-		nc := &memConn{in: in, chunks: chunks}
-		opts := &wsclient.DialOptions{
-			NetConn:        nc,
-			Header:         http.Header{"Sec-Websocket-Key": {testKey}},
-			RedirectLimit:  -1,
-			MaxMessageSize: limit,
-			Compression:    &wsclient.CompressionOptions{},
+		dial := func() (*wsclient.Conn, error) {
+			return wsclient.Dial(context.Background(), "ws://fuzz.invalid/", &wsclient.DialOptions{
+				NetConn:        &memConn{in: in, chunks: chunks},
+				Header:         http.Header{"Sec-Websocket-Key": {testKey}},
+				RedirectLimit:  -1,
+				MaxMessageSize: limit,
+				Compression:    &wsclient.CompressionOptions{},
+			})
 		}
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
-		c, err := wsclient.Dial(context.Background(), "ws://fuzz.invalid/", opts)
+		c, err := dial()
 		if err != nil {
 			if !errors.Is(err, wsclient.ErrBadHandshake) {
 				t.Fatalf("Dial: %v", err)
 			}
 			return
 		}
+		var msgs []deflateMsg
+		var end error
 		for i := 0; ; i++ {
 			if i > len(in) {
 				t.Fatal("Recv returned more messages than the input holds")
@@ -83,20 +90,82 @@ func FuzzDialDeflate(f *testing.F) {
 				if op != wsclient.OpText && op != wsclient.OpBinary || len(p) > limit {
 					t.Fatalf("Recv = %v, %d bytes", op, len(p))
 				}
+				msgs = append(msgs, deflateMsg{op, bytes.Clone(p)})
 				continue
 			}
-			var ce *wsclient.CloseError
-			if !errors.As(err, &ce) && !errors.Is(err, wsclient.ErrProtocol) &&
-				!errors.Is(err, wsclient.ErrInvalidUTF8) && !errors.Is(err, wsclient.ErrMessageTooBig) &&
-				!strings.Contains(err.Error(), "flate") {
-				t.Fatalf("Recv: unexpected error %v", err)
-			}
+			end = err
 			break
 		}
+		kind := errKind(t, end)
 		c.Close(wsclient.StatusNormal, "")
 		runtime.ReadMemStats(&ms1)
 		if alloc, bound := ms1.TotalAlloc-ms0.TotalAlloc, 8*uint64(len(in))+16*limit+(2<<20); alloc > bound {
 			t.Fatalf("allocated %d bytes for %d input bytes", alloc, len(in))
 		}
+
+		// Frame by frame.
+		c, err = dial()
+		if err != nil {
+			t.Fatalf("second Dial: %v", err)
+		}
+		defer c.Abort()
+		var n int
+		var plain []byte // uncompressed message being assembled
+		var op wsclient.Opcode
+		for i := 0; ; i++ {
+			if i > len(in) {
+				t.Fatal("RecvFrame returned more frames than the input holds")
+			}
+			f, err := c.RecvFrame()
+			if err != nil {
+				if k := errKind(t, err); k != kind {
+					t.Fatalf("RecvFrame ended with %v (%s), Recv with %v (%s)", err, k, end, kind)
+				}
+				break
+			}
+			if f.Opcode.IsControl() {
+				continue
+			}
+			if f.Opcode != wsclient.OpContinuation {
+				op, plain = f.Opcode, plain[:0]
+			}
+			plain = append(plain, f.Payload...)
+			if !f.Fin {
+				continue
+			}
+			p := plain
+			if f.Inflated != nil {
+				p = f.Inflated
+			}
+			if n >= len(msgs) || msgs[n].op != op || !bytes.Equal(msgs[n].p, p) {
+				t.Fatalf("RecvFrame message %d (%v, %d bytes) differs from Recv's (%d messages)", n, op, len(p), len(msgs))
+			}
+			n++
+		}
+		if n != len(msgs) {
+			t.Fatalf("RecvFrame gave %d messages, Recv %d", n, len(msgs))
+		}
 	})
+}
+
+type deflateMsg struct {
+	op wsclient.Opcode
+	p  []byte
+}
+
+// errKind classifies how a receive ended; it fails on an undocumented error.
+func errKind(t *testing.T, err error) string {
+	var ce *wsclient.CloseError
+	switch {
+	case errors.Is(err, wsclient.ErrMessageTooBig):
+		return "too big"
+	case errors.Is(err, wsclient.ErrInvalidUTF8):
+		return "utf8"
+	case errors.Is(err, wsclient.ErrProtocol), strings.Contains(err.Error(), "flate"):
+		return "protocol"
+	case errors.As(err, &ce):
+		return "close"
+	}
+	t.Fatalf("unexpected error %v", err)
+	return ""
 }
