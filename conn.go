@@ -136,7 +136,9 @@ func (c *Conn) RecvFrame() (Frame, error) {
 }
 
 // NextReader waits for the next data message and returns its opcode and a
-// reader of its payload, for messages too large to hold in memory.
+// reader of its payload, for messages too large to hold in memory. A
+// compressed message (permessage-deflate) is the exception: it is inflated
+// whole first, within MaxMessageSize, and then read from memory.
 func (c *Conn) NextReader() (Opcode, io.Reader, error) {
 	op, r, err := c.e.NextReader()
 	if err != nil {
