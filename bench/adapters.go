@@ -58,7 +58,13 @@ type Lib struct {
 	// Batch is how the library batches messages ("" when it does not).
 	Batch string
 	Dial  func(ctx context.Context, url string) (Client, error)
+	// DialDeflate dials with permessage-deflate offered, connecting
+	// through nd (which counts the bytes on the wire); nil when the library
+	// has no compression.
+	DialDeflate func(ctx context.Context, url string, nd netDial) (Client, error)
 }
+
+type netDial = func(ctx context.Context, network, addr string) (net.Conn, error)
 
 const maxMsg = 64 << 20
 
@@ -66,9 +72,9 @@ var insecureTLS = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionT
 
 func libs() []*Lib {
 	return []*Lib{
-		{Name: "wsclient", Safe: true, Validates: true, Batch: "Queue+Flush", Dial: dialWSClient},
-		{Name: "gorilla", Peer: true, Dial: dialGorilla},
-		{Name: "coder", Peer: true, Safe: true, Dial: dialCoder},
+		{Name: "wsclient", Safe: true, Validates: true, Batch: "Queue+Flush", Dial: dialWSClient, DialDeflate: dialWSClientDeflate},
+		{Name: "gorilla", Peer: true, Dial: dialGorilla, DialDeflate: dialGorillaDeflate},
+		{Name: "coder", Peer: true, Safe: true, Dial: dialCoder, DialDeflate: dialCoderDeflate},
 		{Name: "gobwas", Peer: true, Validates: true, Batch: "ws.WriteHeader+bufio", Dial: dialGobwas},
 		{Name: "gws", Peer: true, Safe: true, Validates: true, Dial: dialGWS},
 		{Name: "raw", Batch: "64 KiB buffer", Dial: dialRaw},
@@ -81,6 +87,20 @@ type wsclientConn struct{ c *wsclient.Conn }
 
 func dialWSClient(ctx context.Context, u string) (Client, error) {
 	c, err := wsclient.Dial(ctx, u, &wsclient.DialOptions{TLSConfig: insecureTLS.Clone(), MaxMessageSize: maxMsg})
+	if err != nil {
+		return nil, err
+	}
+	return wsclientConn{c}, nil
+}
+
+// dialWSClientDeflate offers permessage-deflate with the defaults
+// (compression level and threshold of CompressionOptions' zero value).
+func dialWSClientDeflate(ctx context.Context, u string, nd netDial) (Client, error) {
+	c, err := wsclient.Dial(ctx, u, &wsclient.DialOptions{
+		MaxMessageSize: maxMsg,
+		NetDial:        nd,
+		Compression:    &wsclient.CompressionOptions{},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +144,24 @@ func dialGorilla(ctx context.Context, u string) (Client, error) {
 	return &gorillaConn{c: c}, nil
 }
 
+// dialGorillaDeflate enables gorilla's compression (no context takeover,
+// its default level).
+func dialGorillaDeflate(ctx context.Context, u string, nd netDial) (Client, error) {
+	d := gorilla.Dialer{
+		ReadBufferSize:    32 << 10,
+		WriteBufferSize:   64 << 10,
+		EnableCompression: true,
+		NetDialContext:    nd,
+	}
+	c, _, err := d.DialContext(ctx, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(maxMsg)
+	c.EnableWriteCompression(true)
+	return &gorillaConn{c: c}, nil
+}
+
 func (g *gorillaConn) Send(text bool, p []byte) error {
 	if text {
 		return g.c.WriteMessage(gorilla.TextMessage, p)
@@ -160,6 +198,20 @@ func dialCoder(ctx context.Context, u string) (Client, error) {
 		opts.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: insecureTLS.Clone()}}
 	}
 	c, _, err := coder.Dial(ctx, u, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(maxMsg)
+	return &coderConn{c: c}, nil
+}
+
+// dialCoderDeflate uses coder's no-context-takeover mode (what the server
+// grants) with its default threshold.
+func dialCoderDeflate(ctx context.Context, u string, nd netDial) (Client, error) {
+	c, _, err := coder.Dial(ctx, u, &coder.DialOptions{
+		CompressionMode: coder.CompressionNoContextTakeover,
+		HTTPClient:      &http.Client{Transport: &http.Transport{DialContext: nd}},
+	})
 	if err != nil {
 		return nil, err
 	}

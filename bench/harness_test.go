@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wsclient/wsclient/bench/internal/jsonish"
 )
 
 var testSrv *Server
@@ -77,6 +81,54 @@ func TestAdaptersFlood(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The compression adapters negotiate permessage-deflate, actually compress
+// (fewer bytes on the wire than the text), and round-trip JSON through the
+// echo server (which echoes the compressed frames) and the deflate flood.
+func TestAdaptersDeflate(t *testing.T) {
+	for _, l := range libs() {
+		if l.DialDeflate == nil {
+			continue
+		}
+		t.Run(l.Name, func(t *testing.T) {
+			var rd, wr atomic.Int64
+			nd := countingDial(&rd, &wr)
+			c, err := l.DialDeflate(context.Background(), testSrv.URL(false, "/echo?deflate=1"), nd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, size := range []int{1 << 10, 64 << 10} {
+				msg := jsonish.Make(size, uint64(size))
+				w0 := wr.Load()
+				if err := c.Send(true, msg); err != nil {
+					t.Fatal(err)
+				}
+				text, p, err := c.Recv()
+				if err != nil || !text || !bytes.Equal(p, msg) {
+					t.Fatalf("echo of %d bytes: text=%v, %d bytes, %v", size, text, len(p), err)
+				}
+				if sent := wr.Load() - w0; sent > int64(size)*8/10 {
+					t.Fatalf("%d bytes of JSON took %d bytes on the wire: not compressed", size, sent)
+				}
+			}
+			c.Close()
+
+			const n = 50
+			c, err = l.DialDeflate(context.Background(), testSrv.URL(false, fmt.Sprintf("/flood?n=%d&size=%d&deflate=1", n, 5000)), nd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			want := jsonish.Make(5000, 1)
+			for i := range n {
+				text, p, err := c.Recv()
+				if err != nil || !text || !bytes.Equal(p, want) {
+					t.Fatalf("flood message %d: text=%v, %d bytes, %v", i, text, len(p), err)
+				}
+			}
+		})
 	}
 }
 

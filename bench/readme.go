@@ -22,6 +22,8 @@ var readmeRows = []struct{ sc, c, label string }{
 	{"echo", "1 KiB", "echo 1 KiB, p50 (µs)"},
 	{"recv", "1 KiB", "receive 1 KiB text (MB/s)"},
 	{"recv", "64 KiB", "receive 64 KiB text (MB/s)"},
+	{"deflate", "send 64 KiB", "deflate send 64 KiB JSON (MB/s)"},
+	{"deflate", "recv 64 KiB", "deflate receive 64 KiB JSON (MB/s)"},
 	{"idle", "idle conns", "memory per idle connection (B)"},
 	{"wss-send", "1 KiB", "wss send 1 KiB (msg/s)"},
 	{"wss-send", "1 MiB", "wss send 1 MiB (msg/s)"},

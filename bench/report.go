@@ -265,7 +265,7 @@ func detailMetrics(t *table) []string {
 		}
 	}
 	var ms []string
-	for _, m := range []string{"MB/s", "msg/s", "allocs/msg", "B/msg", "p99", "p99.9"} {
+	for _, m := range []string{"MB/s", "msg/s", "wire %", "allocs/msg", "B/msg", "p99", "p99.9"} {
 		if have[m] && m != t.sc.Metric {
 			ms = append(ms, m)
 		}

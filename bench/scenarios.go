@@ -18,6 +18,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wsclient/wsclient/bench/internal/jsonish"
 	"github.com/wsclient/wsclient/mask"
 )
 
@@ -143,6 +144,18 @@ func scenarios() []*Scenario {
 			Run:  recvCell,
 		},
 		{
+			Name: "deflate", Title: "permessage-deflate: JSON-like messages sent to a sink and received from a flooding server (MB/s before compression)",
+			Metric: "MB/s", Unit: "MB/s",
+			Cases: []Case{{"send 1 KiB", 1 << 10, "send"}, {"send 64 KiB", 64 << 10, "send"}, {"recv 1 KiB", 1 << 10, "recv"}, {"recv 64 KiB", 64 << 10, "recv"}},
+			Libs:  []string{"wsclient", "gorilla", "coder"},
+			NA: map[string]string{
+				"gobwas": "not measured: wsflate is a building block that plain wsutil use does not include",
+				"gws":    "not measured",
+			},
+			Note: "No context takeover in either direction (the server grants only that, the mode gorilla supports); each library at its default level and threshold. The server floods one message compressed once by compress/flate; received text is checked for its length, wsclient's also for UTF-8. Sent messages are binary (the sink answers text frames), received ones text. `wire %` in the details is bytes on the wire (frames included) per 100 bytes of JSON.",
+			Run:  deflateCell,
+		},
+		{
 			Name: "idle", Title: "Memory per idle connection (heap + stacks after GC)",
 			Metric: "B/conn", Unit: "B", Lower: true, Cases: []Case{{Name: "idle conns"}},
 			Libs:   goLibNames[:5],
@@ -266,27 +279,36 @@ func sendCell(cfg *Config, lib string, c Case, tls bool) (Metrics, error) {
 	}
 	defer cl.Close()
 	p := payload(c.Size)
-	k := chunkFor(c.Size)
-	send := func() error { return cl.Send(false, p) }
+	m, _, err := timedSends(cfg, cl, chunkFor(c.Size), c.Size, func() error { return cl.Send(false, p) }, nil)
+	return m, err
+}
+
+// timedSends runs send in chunks of k for a warm-up and then for cfg.D, each
+// ended by a sync with the sink, and returns the send metrics for messages
+// of size bytes and the number of messages timed. start, if not nil, is
+// called when the timed part starts.
+func timedSends(cfg *Config, cl Client, k, size int, send func() error, start func()) (Metrics, int, error) {
 	if _, err := sendLoop(cfg.D/5, k, send); err != nil { // warm-up
-		return nil, err
+		return nil, 0, err
 	}
 	if err := syncSink(cl); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	runtime.GC()
 	m0 := snap()
+	if start != nil {
+		start()
+	}
 	t0 := time.Now()
 	n, err := sendLoop(cfg.D, k, send)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := syncSink(cl); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	el := time.Since(t0).Seconds()
-	m1 := snap()
-	return sendMetrics(n, c.Size, el, m0, m1), nil
+	return sendMetrics(n, size, el, m0, snap()), n, nil
 }
 
 func sendMetrics(n, size int, secs float64, m0, m1 memSnap) Metrics {
@@ -697,4 +719,93 @@ func pythonAvailable() (map[string]string, []string) {
 		have["python+wsaccel"] = "accel"
 	}
 	return have, notes
+}
+
+// countConn counts the bytes read and written on a connection.
+type countConn struct {
+	net.Conn
+	r, w *atomic.Int64
+}
+
+func (c *countConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.r.Add(int64(n))
+	return n, err
+}
+
+func (c *countConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.w.Add(int64(n))
+	return n, err
+}
+
+// countingDial dials TCP connections that count their bytes into r and w.
+func countingDial(r, w *atomic.Int64) netDial {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countConn{Conn: nc, r: r, w: w}, nil
+	}
+}
+
+// deflateCell measures compressed sending (c.Arg "send") or receiving
+// ("recv") of JSON-like text with permessage-deflate negotiated.
+func deflateCell(cfg *Config, lib string, c Case) (Metrics, error) {
+	l := libByName(lib)
+	var rd, wr atomic.Int64
+	nd := countingDial(&rd, &wr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if c.Arg == "send" {
+		cl, err := l.DialDeflate(ctx, cfg.Srv.URL(false, "/sink?deflate=1"), nd)
+		if err != nil {
+			return nil, err
+		}
+		defer cl.Close()
+		p := jsonish.Make(c.Size, 2)
+		var w0 int64
+		// Binary: the sink answers text frames (the sync) and skips the rest.
+		m, n, err := timedSends(cfg, cl, max(1, chunkFor(c.Size)/8), c.Size,
+			func() error { return cl.Send(false, p) }, func() { w0 = wr.Load() })
+		if err != nil {
+			return nil, err
+		}
+		m["wire %"] = 100 * float64(wr.Load()-w0) / float64(n*c.Size)
+		return m, nil
+	}
+	budget, maxN := 32<<20, 30_000
+	if cfg.Quick {
+		budget, maxN = 4<<20, 5_000
+	}
+	n := max(100, min(maxN, budget/c.Size))
+	cl, err := l.DialDeflate(ctx, cfg.Srv.URL(false, fmt.Sprintf("/flood?n=%d&size=%d&deflate=1", n, c.Size)), nd)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	want := jsonish.Make(c.Size, 1)
+	warm := n / 10
+	var t0 time.Time
+	var m0 memSnap
+	var r0 int64
+	for i := range n {
+		if i == warm {
+			m0, r0 = snap(), rd.Load()
+			t0 = time.Now()
+		}
+		text, p, err := cl.Recv()
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		if !text || len(p) != c.Size || i == 0 && string(p) != string(want) {
+			return nil, fmt.Errorf("message %d: text %v, %d bytes, want the %d-byte text", i, text, len(p), c.Size)
+		}
+	}
+	el := time.Since(t0).Seconds()
+	m := sendMetrics(n-warm, c.Size, el, m0, snap())
+	m["wire %"] = 100 * float64(rd.Load()-r0) / float64((n-warm)*c.Size)
+	return m, nil
 }

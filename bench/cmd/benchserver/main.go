@@ -20,6 +20,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -36,9 +38,14 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
+
+	"github.com/wsclient/wsclient/bench/internal/jsonish"
 )
 
 func main() {
@@ -111,7 +118,18 @@ func handleTCPEcho(c net.Conn) {
 
 func handleWS(c net.Conn) {
 	var uri string
-	u := ws.Upgrader{OnRequest: func(b []byte) error { uri = string(b); return nil }}
+	// permessage-deflate is accepted on request URIs with deflate=1, without
+	// context takeover either way (what gorilla supports).
+	ext := wsflate.Extension{Parameters: wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
+	u := ws.Upgrader{
+		OnRequest: func(b []byte) error { uri = string(b); return nil },
+		Negotiate: func(o httphead.Option) (httphead.Option, error) {
+			if !strings.Contains(uri, "deflate=1") {
+				return httphead.Option{}, nil
+			}
+			return ext.Negotiate(o)
+		},
+	}
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := u.Upgrade(c); err != nil {
 		return
@@ -130,7 +148,11 @@ func handleWS(c net.Conn) {
 		q := pu.Query()
 		n, _ := strconv.Atoi(q.Get("n"))
 		size, _ := strconv.Atoi(q.Get("size"))
-		flood(c, n, size, q.Get("text") == "1")
+		if q.Get("deflate") == "1" {
+			floodDeflate(c, n, size)
+		} else {
+			flood(c, n, size, q.Get("text") == "1")
+		}
 		echo(c) // answers the client's close
 	}
 }
@@ -287,7 +309,7 @@ func echo(c net.Conn) {
 		fin, op, _, mask, plen, _ := frameHeader(hdr[:hn])
 		// Header first, then the payload is read straight after it.
 		out = out[:0]
-		b0 := out0(fin, op)
+		b0 := out0(fin, op) | hdr[0]&0x70 // RSV bits kept: a compressed frame is echoed compressed
 		switch {
 		case plen < 126:
 			out = append(out, b0, byte(plen))
@@ -347,6 +369,28 @@ func flood(c net.Conn, n, size int, text bool) {
 			if !errors.Is(err, net.ErrClosed) {
 				log.Print(err)
 			}
+			return
+		}
+		n -= k
+	}
+}
+
+// floodDeflate writes n compressed JSON-like text messages of size bytes
+// (RFC 7692, no context takeover: every message is the same compressed
+// payload, compressed once here).
+func floodDeflate(c net.Conn, n, size int) {
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, flate.DefaultCompression)
+	fw.Write(jsonish.Make(size, 1))
+	fw.Flush()
+	p := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	frame := appendFrame(nil, true, 1, p)
+	frame[0] |= 0x40 // RSV1: compressed
+	per := max(1, (256<<10)/len(frame))
+	buf := bytes.Repeat(frame, per)
+	for n > 0 {
+		k := min(n, per)
+		if _, err := c.Write(buf[:k*len(frame)]); err != nil {
 			return
 		}
 		n -= k
