@@ -204,11 +204,6 @@ func sink(c net.Conn) {
 		if r == w {
 			r, w = 0, 0
 		}
-		if w == len(buf) && len(buf) < 256<<10 {
-			nb := make([]byte, 256<<10)
-			copy(nb, buf[r:w])
-			buf, w, r = nb, w-r, 0
-		}
 		if w == len(buf) || (r > 0 && len(buf)-w < 16) {
 			copy(buf, buf[r:w])
 			w -= r
@@ -219,6 +214,16 @@ func sink(c net.Conn) {
 			return
 		}
 		w += m
+		// Grow as soon as a read fills the buffer, before the bytes are
+		// consumed: checked after the reset above, a sender of large
+		// single frames (every payload byte skipped) would be read 4 KiB
+		// per syscall forever, while fragmented senders got the 256 KiB
+		// buffer: that made one-frame 1 MiB sends look 2x slower.
+		if w == len(buf) && len(buf) < 256<<10 {
+			nb := make([]byte, 256<<10)
+			copy(nb, buf[r:w])
+			buf, w, r = nb, w-r, 0
+		}
 		for {
 			if skip > 0 {
 				k := min(skip, w-r)
