@@ -161,6 +161,24 @@ func readClose(br *bufio.Reader) uint16 {
 	}
 }
 
+// answerClose waits for the client's close frame and answers it with 1000.
+func answerClose(nc net.Conn, br *bufio.Reader) {
+	readClose(br)
+	nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+}
+
+// dialDeflate dials url offering permessage-deflate with the defaults; the
+// connection is aborted when the test ends.
+func dialDeflate(t *testing.T, url string) *Conn {
+	t.Helper()
+	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Abort() })
+	return c
+}
+
 func TestCompressionHostile(t *testing.T) {
 	bomb := deflateBytes(make([]byte, 10<<20)) // 10 MiB of zeros → ~10 KiB
 	cases := []struct {
@@ -246,14 +264,9 @@ func TestCompressionRecvFrame(t *testing.T) {
 			nc.Write(f)
 		}
 		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
-		readClose(br)
-		nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+		answerClose(nc, br)
 	})
-	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
+	c := dialDeflate(t, url)
 	var wire []byte
 	for i := range 3 {
 		f, err := c.RecvFrame()
@@ -296,8 +309,7 @@ func TestCompressionAppFrames(t *testing.T) {
 		for _, f := range frames {
 			nc.Write(f)
 		}
-		readClose(br)
-		nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+		answerClose(nc, br)
 	})
 	var nData int
 	var got string
@@ -348,14 +360,9 @@ func TestCompressionNegotiation(t *testing.T) {
 	// Offered, declined: plain connection.
 	url = deflateServer(t, "", func(nc net.Conn, br *bufio.Reader) {
 		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
-		readClose(br)
-		nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+		answerClose(nc, br)
 	})
-	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
+	c := dialDeflate(t, url)
 	if _, p, err := c.Recv(); err != nil || string(p) != "plain" {
 		t.Fatalf("%q %v", p, err)
 	}
@@ -387,11 +394,7 @@ func TestCompressionOnTheWire(t *testing.T) {
 			res <- result{h.Rsv, len(p), string(out), err}
 		}
 	})
-	c, err := Dial(context.Background(), url, &DialOptions{Compression: &CompressionOptions{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
+	c := dialDeflate(t, url)
 	c.SendText(msg)
 	c.SendText("tiny") // under the threshold: sent plain
 	r := <-res

@@ -277,15 +277,15 @@ func (t *target) httpURL() *url.URL {
 	return &u
 }
 
-// Dial connects to a WebSocket server at rawURL (ws://, wss://, ws+unix://,
+// Dial connects to a WebSocket server at rawurl (ws://, wss://, ws+unix://,
 // wss+unix://) and performs the opening handshake, like websocket-client's
 // create_connection. A nil opts means defaults. ctx bounds connecting and
 // the handshake only; the returned Conn is not tied to it.
-func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) {
+func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	t, err := parseURL(rawURL)
+	t, err := parseURL(rawurl)
 	if err != nil {
 		return nil, err
 	}
