@@ -193,10 +193,9 @@ func run(quick bool, rounds int, cell time.Duration, idle int, scenarioF, libsF,
 				continue
 			}
 			for _, c := range sc.Cases {
-				// Each round starts with the next library: the first cell
-				// after a change of case was measured slower (echo p50 of
-				// the first library 30-50% higher whichever it was), so no
-				// library may always take that place.
+				// Each round starts with the next library, so that no
+				// library always takes the first cell after a change of
+				// case (which some runs measured slower).
 				for i := range sc.Libs {
 					lib := sc.Libs[(i+round)%len(sc.Libs)]
 					if !libOK(lib) || (strings.HasPrefix(lib, "python") && cfg.Python[lib] == "") {

@@ -354,7 +354,7 @@ func out0(fin bool, op byte) byte {
 	return op
 }
 
-// flood writes n messages of size bytes, many frames per write.
+// flood writes n messages of size bytes.
 func flood(c net.Conn, n, size int, text bool) {
 	payload := make([]byte, size)
 	FillText(payload)
@@ -362,12 +362,13 @@ func flood(c net.Conn, n, size int, text bool) {
 	if text {
 		op = 1
 	}
-	frame := appendFrame(nil, true, op, payload)
+	writeRepeated(c, appendFrame(nil, true, op, payload), n)
+}
+
+// writeRepeated writes frame n times, many frames per write.
+func writeRepeated(c net.Conn, frame []byte, n int) {
 	per := max(1, (256<<10)/len(frame))
-	var buf []byte
-	for range per {
-		buf = append(buf, frame...)
-	}
+	buf := bytes.Repeat(frame, per)
 	for n > 0 {
 		k := min(n, per)
 		if _, err := c.Write(buf[:k*len(frame)]); err != nil {
@@ -391,15 +392,7 @@ func floodDeflate(c net.Conn, n, size int) {
 	p := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
 	frame := appendFrame(nil, true, 1, p)
 	frame[0] |= 0x40 // RSV1: compressed
-	per := max(1, (256<<10)/len(frame))
-	buf := bytes.Repeat(frame, per)
-	for n > 0 {
-		k := min(n, per)
-		if _, err := c.Write(buf[:k*len(frame)]); err != nil {
-			return
-		}
-		n -= k
-	}
+	writeRepeated(c, frame, n)
 }
 
 // FillText fills p with valid UTF-8 text, mostly ASCII with a two-byte
