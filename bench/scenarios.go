@@ -513,28 +513,36 @@ func recvCell(cfg *Config, lib string, c Case) (Metrics, error) {
 		return nil, err
 	}
 	defer cl.Close()
-	want := make([]byte, c.Size)
-	fillText(want)
+	m, _, err := timedRecvs(cl, n, c.Size, nil, nil)
+	return m, err
+}
+
+// timedRecvs receives n text messages of size bytes, the first tenth as a
+// warm-up, and returns the receive metrics and the number of messages
+// timed. want, if not nil, must equal the first message; start, if not
+// nil, is called when the timed part starts.
+func timedRecvs(cl Client, n, size int, want []byte, start func()) (Metrics, int, error) {
 	warm := n / 10
 	var t0 time.Time
 	var m0 memSnap
 	for i := range n {
 		if i == warm {
 			m0 = snap()
+			if start != nil {
+				start()
+			}
 			t0 = time.Now()
 		}
 		text, p, err := cl.Recv()
 		if err != nil {
-			return nil, fmt.Errorf("message %d: %w", i, err)
+			return nil, 0, fmt.Errorf("message %d: %w", i, err)
 		}
-		if !text || len(p) != c.Size {
-			return nil, fmt.Errorf("message %d: text %v, %d bytes, want %d", i, text, len(p), c.Size)
+		if !text || len(p) != size || i == 0 && want != nil && string(p) != string(want) {
+			return nil, 0, fmt.Errorf("message %d: text %v, %d bytes, want the %d-byte text", i, text, len(p), size)
 		}
 	}
 	el := time.Since(t0).Seconds()
-	m1 := snap()
-	m := sendMetrics(n-warm, c.Size, el, m0, m1)
-	return m, nil
+	return sendMetrics(n-warm, size, el, m0, snap()), n - warm, nil
 }
 
 func idleCell(cfg *Config, lib string, c Case) (Metrics, error) {
@@ -801,26 +809,11 @@ func deflateCell(cfg *Config, lib string, c Case) (Metrics, error) {
 		return nil, err
 	}
 	defer cl.Close()
-	want := jsonish.Make(c.Size, 1)
-	warm := n / 10
-	var t0 time.Time
-	var m0 memSnap
 	var r0 int64
-	for i := range n {
-		if i == warm {
-			m0, r0 = snap(), rd.Load()
-			t0 = time.Now()
-		}
-		text, p, err := cl.Recv()
-		if err != nil {
-			return nil, fmt.Errorf("message %d: %w", i, err)
-		}
-		if !text || len(p) != c.Size || i == 0 && string(p) != string(want) {
-			return nil, fmt.Errorf("message %d: text %v, %d bytes, want the %d-byte text", i, text, len(p), c.Size)
-		}
+	m, timed, err := timedRecvs(cl, n, c.Size, jsonish.Make(c.Size, 1), func() { r0 = rd.Load() })
+	if err != nil {
+		return nil, err
 	}
-	el := time.Since(t0).Seconds()
-	m := sendMetrics(n-warm, c.Size, el, m0, snap())
-	m["wire %"] = 100 * float64(rd.Load()-r0) / float64((n-warm)*c.Size)
+	m["wire %"] = 100 * float64(rd.Load()-r0) / float64(timed*c.Size)
 	return m, nil
 }
