@@ -10,6 +10,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/codec"
 )
 
 // App is an event-driven client with keepalive pings and reconnects:
@@ -60,12 +65,14 @@ type App struct {
 	OnPing func(a *App, payload []byte)
 	OnPong func(a *App, payload []byte)
 
-	mu       sync.Mutex
-	conn     *Conn
-	running  bool
-	stopping atomic.Bool // Close was called: do not reconnect
-	closers  sync.WaitGroup
-	lastPong atomic.Int64 // unix nanos of the last pong
+	mu         sync.Mutex
+	conn       *Conn
+	running    bool
+	cancel     context.CancelFunc // ends the running RunForever
+	stopped    bool               // Close was called; cleared when RunForever returns
+	stopCode   StatusCode         // Close's code and reason
+	stopReason string
+	lastPong   atomic.Int64 // unix nanos of the last pong
 }
 
 // RunOptions tunes RunForever (websocket-client's run_forever arguments).
@@ -134,46 +141,59 @@ func (o *RunOptions) check() error {
 
 // RunForever connects and dispatches events until ctx is cancelled, Close
 // is called, or the connection ends without Reconnect. Cancelling ctx sends
-// close 1000 and returns nil; a server close (without ReconnectOnClose)
-// returns nil; a failed first dial without Reconnect returns its error; a
-// lost connection without Reconnect returns what broke it. No goroutine
-// started by RunForever outlives it.
+// close 1000 and returns nil; Close ends it the same way with its own code,
+// whenever it is called: before RunForever starts (then RunForever returns
+// nil at once), during a dial or handshake (abandoned: nothing opens),
+// while connected, or while waiting to reconnect. A server close (without
+// ReconnectOnClose) returns nil; a failed first dial without Reconnect
+// returns its error; a lost connection without Reconnect returns what
+// broke it. No goroutine started by RunForever outlives it.
 func (a *App) RunForever(ctx context.Context, o RunOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx) // cancelled by Close too
+	defer cancel()
 	a.mu.Lock()
 	if a.running {
 		a.mu.Unlock()
 		return errors.New("wsclient: App is already running")
 	}
-	a.running = true
-	a.stopping.Store(false)
+	a.running, a.cancel = true, cancel
+	if a.stopped { // Close came first
+		cancel()
+	}
 	a.mu.Unlock()
 	defer func() {
-		a.closers.Wait()
 		a.mu.Lock()
-		a.running = false
+		a.running, a.cancel, a.stopped = false, nil, false
 		a.mu.Unlock()
 	}()
 
 	opened := false
 	backoff := o.ReconnectMin
-	for {
+	for ctx.Err() == nil {
 		c, err := a.dial(ctx)
-		if err != nil {
-			if ctx.Err() != nil || a.stopping.Load() {
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
 				return nil
 			}
 			a.report(err)
 			if !o.Reconnect {
 				return err
 			}
-		} else {
+		case ctx.Err() != nil:
+			// Stopped while the handshake completed: the connection is
+			// closed without being opened (no OnOpen, no OnClose).
+			code, reason := a.closeArgs()
+			c.Close(code, reason)
+			return nil
+		default:
 			start := time.Now()
 			graceful, err := a.session(ctx, c, &o, opened)
 			opened = true
-			if ctx.Err() != nil || a.stopping.Load() {
+			if ctx.Err() != nil {
 				return nil
 			}
 			if graceful && !o.ReconnectOnClose {
@@ -192,14 +212,22 @@ func (a *App) RunForever(ctx context.Context, o RunOptions) error {
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return nil
 		case <-t.C:
 		}
-		if a.stopping.Load() {
-			return nil
-		}
+		t.Stop()
 	}
+	return nil
+}
+
+// closeArgs returns the code and reason to close with: Close's, or 1000
+// when ctx was cancelled.
+func (a *App) closeArgs() (StatusCode, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return a.stopCode, a.stopReason
+	}
+	return StatusNormal, ""
 }
 
 func (a *App) dial(ctx context.Context) (*Conn, error) {
@@ -239,6 +267,7 @@ func (a *App) report(err error) {
 
 // session runs one connection: callbacks, pings, and the end of it. It
 // reports whether the server closed gracefully and the error that ended it.
+// Cancelling ctx (RunForever's, or Close) starts the close handshake.
 func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool) (graceful bool, err error) {
 	a.mu.Lock()
 	a.conn = c
@@ -258,13 +287,9 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 	closing := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(closing)
-		c.Close(StatusNormal, "")
+		code, reason := a.closeArgs()
+		c.Close(code, reason)
 	})
-	defer func() {
-		if !stop() {
-			<-closing // the close handshake started: let it finish
-		}
-	}()
 
 	var pingErr atomic.Pointer[error]
 	if o.PingInterval > 0 {
@@ -286,16 +311,16 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 	if errors.As(err, &pe) {
 		c.Close(StatusInternalError, "")
 	}
+	if !stop() {
+		<-closing // our close handshake started: let it finish
+	}
 	code, reason := StatusAbnormalClosure, ""
 	var ce *CloseError
 	if errors.As(err, &ce) {
 		code, reason = ce.Code, ce.Reason
-		graceful = ce.Code != StatusAbnormalClosure
 	}
-	if pe != nil || pingErr.Load() != nil {
-		graceful = false
-	}
-	if !graceful && ctx.Err() == nil && !a.stopping.Load() {
+	graceful = code != StatusAbnormalClosure && pe == nil && pingErr.Load() == nil
+	if !graceful && ctx.Err() == nil {
 		a.report(err)
 	}
 	c.Abort()
@@ -453,19 +478,33 @@ func (a *App) Conn() *Conn {
 	return c
 }
 
-// Close starts the closing handshake of the current connection and stops
-// RunForever from reconnecting; RunForever returns nil once the connection
-// ended. It does not wait, so it is safe from callbacks.
+// Close stops the App: it starts the closing handshake of the current
+// connection with code and reason (OnClose then gets the code and reason of
+// the server's answer) and stops RunForever from reconnecting. A dial or
+// handshake in progress is abandoned and a reconnect wait cut short;
+// RunForever returns nil once the connection ended. Called before
+// RunForever starts, it makes RunForever return nil at once. It does not
+// wait, so it is safe from callbacks. A second Close is a no-op.
 func (a *App) Close(code StatusCode, reason string) error {
-	a.stopping.Store(true)
-	c, err := a.current()
-	if err != nil {
-		return nil // between connections: RunForever stops before redialing
+	if code != StatusNoStatus && !codec.ValidCloseCode(ws.StatusCode(code)) {
+		return errorf("close code %d may not be sent", code)
 	}
-	a.closers.Add(1)
-	go func() {
-		defer a.closers.Done()
-		c.Close(code, reason)
-	}()
+	if len(reason) > codec.MaxCloseReason {
+		return errorf("close reason is %d bytes, more than %d", len(reason), codec.MaxCloseReason)
+	}
+	if !utf8.ValidString(reason) {
+		return errorf("close reason is not valid UTF-8")
+	}
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return nil
+	}
+	a.stopped, a.stopCode, a.stopReason = true, code, reason
+	cancel := a.cancel
+	a.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 	return nil
 }
