@@ -314,9 +314,14 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 	if !stop() {
 		<-closing // our close handshake started: let it finish
 	}
+	// The code of the completed close handshake, whoever started it: the
+	// peer's close frame may have been read by Close rather than by the
+	// dispatcher (a callback that called Close and kept running).
 	code, reason := StatusAbnormalClosure, ""
 	var ce *CloseError
-	if errors.As(err, &ce) {
+	if pc := c.e.PeerClose(); pc != nil {
+		code, reason = StatusCode(pc.Code), pc.Reason
+	} else if errors.As(err, &ce) {
 		code, reason = ce.Code, ce.Reason
 	}
 	graceful = code != StatusAbnormalClosure && pe == nil && pingErr.Load() == nil

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testserver"
 	"github.com/wsclient/wsclient/internal/wsserver"
 )
 
@@ -218,6 +219,36 @@ func TestRaceAppCloseDuringReconnectWait(t *testing.T) {
 		// The backoff is at least 15 s; a RunForever that sleeps it out fails.
 		if err := waitRun(t, errc, 5*time.Second, url); err != nil {
 			t.Fatalf("%s: RunForever: %v", url, err)
+		}
+	}
+}
+
+// TestHostileAppCloseCodeFromCallback: OnMessage calls Close(4000,
+// "custom") and keeps running; the server answers 4000 "custom", and that
+// is what OnClose gets, however long the callback takes to return.
+func TestHostileAppCloseCodeFromCallback(t *testing.T) {
+	verifyNoLeaks(t)
+	s := startWSServer(t)
+	py := testserver.StartPython(t, testserver.PyOptions{})
+	for _, url := range []string{s.URL() + "echo", "ws://" + py.Addr + "/echo"} {
+		for _, linger := range []time.Duration{0, 100 * time.Millisecond} {
+			ev := &events{}
+			a := recordingApp(url, ev)
+			a.OnOpen = func(a *App) { a.SendText("hi") }
+			a.OnMessage = func(a *App, op Opcode, p []byte) {
+				ev.add("msg %s", p)
+				a.Close(4000, "custom")
+				time.Sleep(linger)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := a.RunForever(ctx, RunOptions{})
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: %v", url, err)
+			}
+			if got, want := ev.String(), "msg hi | close 4000 custom"; got != want {
+				t.Errorf("%s, callback returns after %v: events %q, want %q", url, linger, got, want)
+			}
 		}
 	}
 }
