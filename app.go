@@ -72,15 +72,22 @@ type App struct {
 	stopped    bool               // Close was called; cleared when RunForever returns
 	stopCode   StatusCode         // Close's code and reason
 	stopReason string
-	lastPong   atomic.Int64 // unix nanos of the last pong
+	lastPong   atomic.Int64 // when the last pong arrived, as time.Since(appEpoch)
 }
+
+// appEpoch is the origin of App.lastPong (monotonic clock).
+var appEpoch = time.Now()
 
 // RunOptions tunes RunForever (websocket-client's run_forever arguments).
 type RunOptions struct {
 	// PingInterval sends a ping this often (ping_interval); 0 sends none.
 	PingInterval time.Duration
-	// PingTimeout: when no pong arrives this long after a ping, the
-	// connection is treated as dead (ping_timeout). It must be shorter than
+	// PingTimeout: when no pong arrives this long after a ping was due,
+	// the connection is treated as dead (ping_timeout): ErrPingTimeout goes
+	// to OnError and the connection is dropped (OnClose gets 1006), then
+	// RunForever reconnects or returns. It is measured from the moment the
+	// ping was due, so it fires even while the ping cannot be written (a
+	// send blocked on a peer that stopped reading). It must be shorter than
 	// PingInterval.
 	PingTimeout time.Duration
 	// PingPayload is sent in each ping (ping_payload), at most 125 bytes.
@@ -249,7 +256,7 @@ func (a *App) dial(ctx context.Context) (*Conn, error) {
 				a.OnPing(a, p)
 			}
 		case OpPong:
-			a.lastPong.Store(time.Now().UnixNano())
+			a.lastPong.Store(int64(time.Since(appEpoch)))
 			if a.OnPong != nil {
 				a.OnPong(a, p)
 			}
@@ -293,12 +300,26 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 
 	var pingErr atomic.Pointer[error]
 	if o.PingInterval > 0 {
-		wg.Add(1)
+		// The pinger only times; pings are written by their own goroutine,
+		// so a write stuck behind a stalled peer cannot delay the timeout.
+		pings := make(chan struct{}, 1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if err := a.pinger(c, o, done); err != nil {
+			for {
+				select {
+				case <-done:
+					return
+				case <-pings:
+					c.Ping(o.PingPayload) // a failure: the reader sees the broken connection
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if err := a.pinger(o, pings, done); err != nil {
 				pingErr.Store(&err)
-				c.Abort()
+				c.Abort() // unblocks writers stuck on the dead peer too
 			}
 		}()
 	}
@@ -410,9 +431,10 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 	}
 }
 
-// pinger sends pings and watches for pongs. It returns ErrPingTimeout when
-// a pong is overdue.
-func (a *App) pinger(c *Conn, o *RunOptions, done <-chan struct{}) error {
+// pinger asks for a ping (on pings) every PingInterval and returns
+// ErrPingTimeout when no pong arrived within PingTimeout of the moment a
+// ping was due, whether or not the ping could be written by then.
+func (a *App) pinger(o *RunOptions, pings chan<- struct{}, done <-chan struct{}) error {
 	tick := time.NewTicker(o.PingInterval)
 	defer tick.Stop()
 	var wait *time.Timer
@@ -421,31 +443,32 @@ func (a *App) pinger(c *Conn, o *RunOptions, done <-chan struct{}) error {
 			wait.Stop()
 		}
 	}()
+	var expired <-chan time.Time // armed while a ping awaits its pong
+	var due time.Duration        // when that ping was due (since appEpoch)
 	for {
 		select {
 		case <-done:
 			return nil
-		case <-tick.C:
-		}
-		sent := time.Now().UnixNano()
-		if err := c.Ping(o.PingPayload); err != nil {
-			return nil // the reader sees the broken connection
-		}
-		if o.PingTimeout <= 0 {
-			continue
-		}
-		if wait == nil {
-			wait = time.NewTimer(o.PingTimeout)
-		} else {
-			wait.Reset(o.PingTimeout)
-		}
-		select {
-		case <-done:
-			return nil
-		case <-wait.C:
-		}
-		if a.lastPong.Load() < sent {
-			return fmt.Errorf("%w (%v)", ErrPingTimeout, o.PingTimeout)
+		case at := <-tick.C:
+			select {
+			case pings <- struct{}{}:
+			default: // the previous ping is still being written: no second one
+			}
+			if o.PingTimeout > 0 && expired == nil {
+				due = at.Sub(appEpoch)
+				left := o.PingTimeout - time.Since(at)
+				if wait == nil {
+					wait = time.NewTimer(left)
+				} else {
+					wait.Reset(left)
+				}
+				expired = wait.C
+			}
+		case <-expired:
+			expired = nil
+			if time.Duration(a.lastPong.Load()) < due {
+				return fmt.Errorf("%w (%v)", ErrPingTimeout, o.PingTimeout)
+			}
 		}
 	}
 }

@@ -252,3 +252,50 @@ func TestHostileAppCloseCodeFromCallback(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileAppPingTimeoutWhileWriteBlocked: the server stops reading
+// while the App sends large messages, so every write (the ping's too)
+// blocks. The ping timeout still fires, measured from when the ping was
+// due: ErrPingTimeout goes to OnError, the connection is dropped (OnClose
+// 1006) and RunForever reconnects.
+func TestHostileAppPingTimeoutWhileWriteBlocked(t *testing.T) {
+	verifyNoLeaks(t)
+	py := testserver.StartPython(t, testserver.PyOptions{})
+	ev := &events{}
+	a := recordingApp("ws://"+py.Addr+"/silent", ev)
+	a.Options.CloseTimeout = 200 * time.Millisecond
+	a.Options.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetWriteBuffer(16 << 10)
+		}
+		return nc, err
+	}
+	big := make([]byte, 1<<20)
+	flood := func(a *App) {
+		for a.SendBinary(big) == nil {
+		}
+		ev.add("send failed")
+	}
+	a.OnOpen, a.OnReconnect = flood, flood
+	closes := 0
+	a.OnClose = func(a *App, code StatusCode, reason string) {
+		ev.add("close %d", code)
+		if closes++; closes == 2 {
+			a.Close(StatusNormal, "")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := a.RunForever(ctx, RunOptions{PingInterval: 500 * time.Millisecond, PingTimeout: 400 * time.Millisecond,
+		Reconnect: true, ReconnectMin: 10 * time.Millisecond, ReconnectMax: 10 * time.Millisecond})
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("RunForever: %v, ctx: %v (events %s)", err, ctx.Err(), ev)
+	}
+	pt := "error " + ErrPingTimeout.Error()
+	want := "send failed | " + pt + " (400ms) | close 1006"
+	if got := ev.String(); got != want+" | "+want {
+		t.Fatalf("events:\n got %s\nwant %s | %s", got, want, want)
+	}
+}
