@@ -41,17 +41,29 @@ type App struct {
 	OnOpen func(a *App)
 	// OnReconnect is called instead of OnOpen after each later connect.
 	OnReconnect func(a *App)
-	// OnMessage is called with each whole data message. data is valid only
+	// OnMessage is called with each data message (websocket-client's
+	// on_message): the whole message, or, when OnContMessage is set, the
+	// first frame of a fragmented message (the later frames go to
+	// OnContMessage), exactly as websocket-client does. data is valid only
 	// until OnMessage returns: copy it (bytes.Clone) to keep it.
 	OnMessage func(a *App, op Opcode, data []byte)
-	// OnData is called for each data frame (websocket-client's on_data):
-	// op is the frame's opcode (OpContinuation after the first frame of a
-	// fragmented message) and fin is its FIN bit. data is valid during the
-	// call. With compression negotiated, data is the frame's compressed
-	// payload as on the wire; OnMessage still gets the inflated message.
+	// OnData is websocket-client's on_data: it is called just before each
+	// OnMessage call with the same data, op and fin true, and, when
+	// OnContMessage is set, just before each OnContMessage call with the
+	// same data, OpContinuation and fin. Without OnContMessage it therefore
+	// runs once per whole message. op is always the message's opcode
+	// (websocket-client passes 0 for a fragmented message there, against
+	// its own documentation). data is valid during the call.
 	OnData func(a *App, op Opcode, data []byte, fin bool)
-	// OnContMessage is called for each continuation frame
-	// (websocket-client's on_cont_message).
+	// OnContMessage is websocket-client's on_cont_message. Setting it
+	// delivers messages frame by frame as they arrive: the first frame of
+	// a message goes to OnMessage, each later frame to OnContMessage with
+	// its FIN bit (fin true on the last), so OnMessage's data followed by
+	// the OnContMessage data up to fin is the message. An unfragmented
+	// message goes to OnMessage only. A compressed message
+	// (permessage-deflate) cannot be inflated frame by frame: it goes to
+	// OnMessage whole, inflated, once its last frame arrived, as if
+	// unfragmented. data is valid during the call.
 	OnContMessage func(a *App, data []byte, fin bool)
 	// OnError is called with every error: failed dials, lost connections,
 	// ping timeouts, panics in callbacks (as *PanicError).
@@ -378,18 +390,16 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 	} else if a.OnOpen != nil {
 		a.OnOpen(a)
 	}
-	if a.OnData == nil && a.OnContMessage == nil {
+	if a.OnContMessage == nil {
 		for { // whole messages, zero copy
 			op, p, err := c.Recv()
 			if err != nil {
 				return err
 			}
-			if a.OnMessage != nil {
-				a.OnMessage(a, op, p)
-			}
+			a.message(op, p)
 		}
 	}
-	var msg []byte
+	// Frame by frame (websocket-client's fire_cont_frame).
 	var msgOp Opcode
 	var compressed bool // the message in progress is permessage-deflate
 	for {
@@ -397,37 +407,37 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 		if err != nil {
 			return err
 		}
-		if f.Opcode.IsControl() {
-			continue // OnPing/OnPong already ran
-		}
-		if a.OnData != nil {
-			a.OnData(a, f.Opcode, f.Payload, f.Fin)
-		}
-		if f.Opcode == OpContinuation {
-			if a.OnContMessage != nil {
-				a.OnContMessage(a, f.Payload, f.Fin)
+		switch {
+		case f.Opcode.IsControl():
+			// OnPing/OnPong already ran
+		case f.Opcode != OpContinuation:
+			msgOp, compressed = f.Opcode, f.Rsv&0x4 != 0 // RSV1
+			if !compressed {
+				a.message(msgOp, f.Payload)
+			} else if f.Fin {
+				a.message(msgOp, f.Inflated)
 			}
-		} else {
-			msgOp, msg = f.Opcode, msg[:0]
-			compressed = f.Rsv&0x4 != 0 // RSV1
-		}
-		if a.OnMessage == nil {
-			continue
-		}
-		if compressed {
+		case compressed:
 			if f.Fin {
-				a.OnMessage(a, msgOp, f.Inflated)
+				a.message(msgOp, f.Inflated)
 			}
-			continue
+		default:
+			if a.OnData != nil {
+				a.OnData(a, OpContinuation, f.Payload, f.Fin)
+			}
+			a.OnContMessage(a, f.Payload, f.Fin)
 		}
-		if f.Fin && f.Opcode != OpContinuation {
-			a.OnMessage(a, msgOp, f.Payload) // unfragmented: no copy
-			continue
-		}
-		msg = append(msg, f.Payload...)
-		if f.Fin {
-			a.OnMessage(a, msgOp, msg)
-		}
+	}
+}
+
+// message calls OnData and OnMessage, as websocket-client does for a
+// message or the first frame of one.
+func (a *App) message(op Opcode, p []byte) {
+	if a.OnData != nil {
+		a.OnData(a, op, p, true)
+	}
+	if a.OnMessage != nil {
+		a.OnMessage(a, op, p)
 	}
 }
 
