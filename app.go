@@ -107,7 +107,12 @@ type RunOptions struct {
 
 	// Reconnect redials after the connection is lost or a dial fails
 	// (reconnect=), with exponential backoff and jitter between
-	// ReconnectMin (default 1 s) and ReconnectMax (default 30 s).
+	// ReconnectMin (default 1 s) and ReconnectMax (default 30 s): the n-th
+	// wait in a row is drawn from [b/2, b] with b = ReconnectMin·2ⁿ⁻¹, at
+	// most ReconnectMax. When ReconnectMin equals ReconnectMax (a
+	// ReconnectMax below ReconnectMin counts as equal), every wait is
+	// exactly that long, without jitter: websocket-client's reconnect=N is
+	// ReconnectMin: N * time.Second, ReconnectMax: N * time.Second.
 	Reconnect                  bool
 	ReconnectMin, ReconnectMax time.Duration
 	// ReconnectOnClose also reconnects after the server closed the
@@ -156,6 +161,16 @@ func (o *RunOptions) check() error {
 		o.StableAfter = 30 * time.Second
 	}
 	return nil
+}
+
+// reconnectDelay is the wait before a redial at the given backoff: exactly
+// ReconnectMin when it equals ReconnectMax, else jittered in
+// [backoff/2, backoff].
+func (o *RunOptions) reconnectDelay(backoff time.Duration) time.Duration {
+	if o.ReconnectMin == o.ReconnectMax {
+		return o.ReconnectMin
+	}
+	return backoff/2 + rand.N(backoff/2+1)
 }
 
 // RunForever connects and dispatches events until ctx is cancelled, Close
@@ -225,10 +240,8 @@ func (a *App) RunForever(ctx context.Context, o RunOptions) error {
 				backoff = o.ReconnectMin
 			}
 		}
-		// Full jitter in [backoff/2, backoff].
-		d := backoff/2 + rand.N(backoff/2+1)
+		t := time.NewTimer(o.reconnectDelay(backoff))
 		backoff = min(2*backoff, o.ReconnectMax)
-		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 		case <-t.C:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"sync"
@@ -277,6 +278,63 @@ func TestAppReconnectBackoff(t *testing.T) {
 	// gap is at least 80 ms and longer than the first (at most 40 ms + dial).
 	if g1, g3 := stamps[1].Sub(stamps[0]), stamps[3].Sub(stamps[2]); g3 < 80*time.Millisecond || g3 <= g1 {
 		t.Fatalf("backoff did not grow: gaps %v then %v", g1, g3)
+	}
+}
+
+// TestAppReconnectFixedDelay: with ReconnectMin == ReconnectMax every wait
+// between a lost connection and the next dial is that long, not jittered
+// below it (websocket-client's reconnect=N); otherwise waits are jittered.
+func TestAppReconnectFixedDelay(t *testing.T) {
+	verifyNoLeaks(t)
+	const fixed = 200 * time.Millisecond
+	for _, b := range []time.Duration{time.Millisecond, time.Second} {
+		o := RunOptions{ReconnectMin: fixed, ReconnectMax: fixed}
+		if d := o.reconnectDelay(b); d != fixed {
+			t.Errorf("min == max == %v, backoff %v: delay %v", fixed, b, d)
+		}
+	}
+	o := RunOptions{ReconnectMin: time.Second, ReconnectMax: 30 * time.Second}
+	seen := map[time.Duration]bool{}
+	for range 100 {
+		d := o.reconnectDelay(8 * time.Second)
+		if d < 4*time.Second || d > 8*time.Second {
+			t.Fatalf("backoff 8s: delay %v outside [4s, 8s]", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 50 {
+		t.Errorf("backoff 8s: only %d distinct delays in 100: no jitter", len(seen))
+	}
+
+	py := testserver.StartPython(t, testserver.PyOptions{})
+	var mu sync.Mutex
+	var closed time.Time
+	var gaps []time.Duration
+	a := &App{URL: "ws://" + py.Addr + "/drop"}
+	a.Options.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		if !closed.IsZero() {
+			gaps = append(gaps, time.Since(closed))
+		}
+		mu.Unlock()
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	a.OnClose = func(a *App, code StatusCode, reason string) {
+		mu.Lock()
+		defer mu.Unlock()
+		closed = time.Now()
+		if len(gaps) == 3 {
+			a.Close(StatusNormal, "")
+		}
+	}
+	if err := a.RunForever(context.Background(), RunOptions{Reconnect: true, ReconnectMin: fixed, ReconnectMax: fixed}); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range gaps {
+		if g < fixed {
+			t.Errorf("wait %d before redialing: %v, want %v", i+1, g, fixed)
+		}
 	}
 }
 
