@@ -92,7 +92,9 @@ var appEpoch = time.Now()
 
 // RunOptions tunes RunForever (websocket-client's run_forever arguments).
 type RunOptions struct {
-	// PingInterval sends a ping this often (ping_interval); 0 sends none.
+	// PingInterval sends a ping this often (ping_interval); 0 sends none,
+	// unless PingTimeout is set alone: the interval is then twice
+	// PingTimeout (as websocket-client, which accepts ping_timeout alone).
 	PingInterval time.Duration
 	// PingTimeout: when no pong arrives this long after a ping was due,
 	// the connection is treated as dead (ping_timeout): ErrPingTimeout goes
@@ -143,10 +145,11 @@ func (o *RunOptions) check() error {
 		return errors.New("wsclient: RunOptions durations must not be negative")
 	case o.PingTimeout > 0 && o.PingInterval > 0 && o.PingTimeout >= o.PingInterval:
 		return fmt.Errorf("wsclient: PingTimeout (%v) must be shorter than PingInterval (%v)", o.PingTimeout, o.PingInterval)
-	case o.PingTimeout > 0 && o.PingInterval == 0:
-		return errors.New("wsclient: PingTimeout needs a PingInterval")
 	case len(o.PingPayload) > 125:
 		return errors.New("wsclient: PingPayload is longer than 125 bytes")
+	}
+	if o.PingTimeout > 0 && o.PingInterval == 0 {
+		o.PingInterval = 2 * o.PingTimeout
 	}
 	if o.ReconnectMin == 0 {
 		o.ReconnectMin = time.Second

@@ -63,7 +63,6 @@ func TestRunOptionsChecked(t *testing.T) {
 		{PingInterval: time.Second, PingTimeout: time.Second},
 		{PingInterval: time.Second, PingTimeout: 2 * time.Second},
 		{PingInterval: -1},
-		{PingTimeout: time.Second},
 		{ReconnectMin: -time.Second},
 	} {
 		if err := a.RunForever(context.Background(), o); err == nil || strings.Contains(err.Error(), "connect") {
@@ -248,6 +247,33 @@ func TestAppPingTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d < 150*time.Millisecond || d > 10*time.Second {
 		t.Fatalf("ping timeout after %v", d)
+	}
+	if ev.count("close 1006") != 1 || ev.count("error") != 1 {
+		t.Fatalf("events: %s", ev)
+	}
+}
+
+// TestAppPingTimeoutAlone: RunOptions{PingTimeout} alone is accepted and
+// pings every 2×PingTimeout, so a silent server is detected.
+func TestAppPingTimeoutAlone(t *testing.T) {
+	verifyNoLeaks(t)
+	const pt = 100 * time.Millisecond
+	o := RunOptions{PingTimeout: pt}
+	if err := o.check(); err != nil || o.PingInterval != 2*pt {
+		t.Fatalf("check: %v, PingInterval %v, want %v", err, o.PingInterval, 2*pt)
+	}
+	py := testserver.StartPython(t, testserver.PyOptions{})
+	ev := &events{}
+	a := recordingApp("ws://"+py.Addr+"/silent", ev)
+	a.Options.CloseTimeout = 100 * time.Millisecond
+	start := time.Now()
+	err := a.RunForever(context.Background(), RunOptions{PingTimeout: pt})
+	if !errors.Is(err, ErrPingTimeout) {
+		t.Fatalf("got %v (events %s)", err, ev)
+	}
+	// The first ping is due 2×pt after the connection opened.
+	if d := time.Since(start); d < 3*pt {
+		t.Fatalf("ping timeout after %v, before the first ping was due and timed out (%v)", d, 3*pt)
 	}
 	if ev.count("close 1006") != 1 || ev.count("error") != 1 {
 		t.Fatalf("events: %s", ev)
