@@ -68,9 +68,12 @@ type App struct {
 	// OnError is called with every error: failed dials, lost connections,
 	// ping timeouts, panics in callbacks (as *PanicError).
 	OnError func(a *App, err error)
-	// OnClose is called exactly once for every connection that was opened,
-	// however it ended. code is StatusAbnormalClosure (1006) when the
-	// connection was lost without a close frame.
+	// OnClose is called exactly once for every connection that was opened
+	// (OnOpen or OnReconnect), however it ended. code and reason are those
+	// of the completed close handshake, whoever started it: the server's
+	// close frame, also when Close or a cancelled ctx started the handshake.
+	// code is StatusAbnormalClosure (1006) when the connection was lost or
+	// dropped (ping timeout) without a close frame.
 	OnClose func(a *App, code StatusCode, reason string)
 	// OnPing and OnPong are called for received pings and pongs (pings are
 	// answered automatically unless Options.DisableAutoPong).
