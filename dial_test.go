@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -319,9 +320,10 @@ func TestBadHandshakes(t *testing.T) {
 			hj("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\n\r\n")
 		case "/subproto":
 			hj("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\nSec-WebSocket-Protocol: evil\r\n\r\n")
-		case "/hang":
+		case "/hang": // says nothing until the client gives up
 			conn, _, _ := w.(http.Hijacker).Hijack()
-			time.Sleep(3 * time.Second)
+			conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			io.Copy(io.Discard, conn)
 			conn.Close()
 		}
 	})
