@@ -304,14 +304,15 @@ func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) 
 	}
 	dropCreds := false
 	for redirects := 0; ; redirects++ {
-		c, loc, err := dialOnce(ctx, t, opts, log, dropCreds, redirects == 0)
-		if err != nil || loc == "" {
+		c, redir, err := dialOnce(ctx, t, opts, log, dropCreds, redirects == 0)
+		if err != nil || redir == nil {
 			return c, err
 		}
+		loc := redir.Header.Get("Location")
 		if redirects >= limit {
 			return nil, fmt.Errorf("wsclient: stopped after %d redirects (last to %s): %w", redirects, redactedString(loc), ErrBadHandshake)
 		}
-		next, err := resolveRedirect(t, loc)
+		next, err := followRedirect(t, loc, redir)
 		if err != nil {
 			return nil, err
 		}
@@ -329,33 +330,39 @@ func redactedString(raw string) string {
 	return "(unparsable URL)"
 }
 
-func resolveRedirect(t *target, loc string) (*target, error) {
+// followRedirect resolves a redirect's Location against t. A redirect may
+// only lead to ws:// or wss:// (http:// and https:// are taken as those):
+// never to a Unix socket, whatever t's scheme. Refusals wrap the redirect
+// response (a *HandshakeError).
+func followRedirect(t *target, loc string, resp *HandshakeError) (*target, error) {
+	refuse := func(why string) error {
+		return fmt.Errorf("wsclient: refused redirect to %q: %s: %w", redactedString(loc), why, resp)
+	}
 	ref, err := url.Parse(loc)
 	if err != nil {
-		return nil, errorf("bad redirect Location: %w", redactURLError(err))
+		return nil, refuse("malformed Location")
 	}
-	base := *t.u
-	if t.unix != "" {
-		base.Host = url.PathEscape(t.unix)
-	}
-	next := base.ResolveReference(ref)
+	next := t.u.ResolveReference(ref)
 	switch strings.ToLower(next.Scheme) {
-	case "http":
+	case "ws", "http":
 		next.Scheme = "ws"
-	case "https":
+	case "wss", "https":
 		next.Scheme = "wss"
+	default: // ws+unix (also a relative Location on a Unix socket), ftp, ...
+		return nil, refuse("a redirect may only lead to ws:// or wss://")
 	}
-	if ref.User == nil && next.Host == base.Host {
+	if ref.User == nil && next.Host == t.u.Host {
 		next.User = t.user
 	}
 	return parseURL(next.String())
 }
 
-// dialOnce runs one connect + handshake. A redirect returns its Location.
-func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logger, dropCreds, first bool) (*Conn, string, error) {
+// dialOnce runs one connect + handshake. A redirect to follow is returned
+// as its response.
+func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logger, dropCreds, first bool) (*Conn, *HandshakeError, error) {
 	nc, err := connect(ctx, t, opts, first)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	ok := false
 	defer func() {
@@ -383,7 +390,7 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 	if t.secure {
 		tc, err := tlsClient(ctx, nc, t, opts)
 		if err != nil {
-			return nil, "", ctxErr(err)
+			return nil, nil, ctxErr(err)
 		}
 		nc = tc
 	}
@@ -392,20 +399,20 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 	if opts.Compression != nil {
 		offer, err := opts.Compression.offer()
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		req.Extensions = []string{offer}
 	}
 	var out bytes.Buffer
 	key, err := codec.WriteRequest(&out, req)
 	if err != nil {
-		return nil, "", errorf("handshake: %w", err)
+		return nil, nil, errorf("handshake: %w", err)
 	}
 	if log != nil {
 		traceRequest(log, out.Bytes())
 	}
 	if _, err := nc.Write(out.Bytes()); err != nil {
-		return nil, "", ctxErr(errorf("handshake with %s: %w", t.hostHdr, err))
+		return nil, nil, ctxErr(errorf("handshake with %s: %w", t.hostHdr, err))
 	}
 	br := bufio.NewReaderSize(nc, 4096)
 	resp, err := codec.ReadResponse(br, key, opts.Subprotocols, req.Extensions)
@@ -417,14 +424,14 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 		storeCookies(opts.Jar, t, he.Header)
 		switch he.StatusCode {
 		case 301, 302, 303, 307, 308:
-			if loc := he.Header.Get("Location"); loc != "" && opts.RedirectLimit >= 0 {
-				return nil, loc, nil
+			if he.Header.Get("Location") != "" && opts.RedirectLimit >= 0 {
+				return nil, he, nil
 			}
 		}
-		return nil, "", err
+		return nil, nil, err
 	}
 	if err != nil {
-		return nil, "", ctxErr(fmt.Errorf("wsclient: handshake with %s: %w", t.hostHdr, err))
+		return nil, nil, ctxErr(fmt.Errorf("wsclient: handshake with %s: %w", t.hostHdr, err))
 	}
 	if log != nil {
 		traceResponse(log, resp.Status, resp.Header)
@@ -432,7 +439,7 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 	storeCookies(opts.Jar, t, resp.Header)
 	stop()
 	if ctx.Err() != nil {
-		return nil, "", ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
 
@@ -452,7 +459,7 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 	}
 	if opts.Compression != nil {
 		if cfg.Deflate, err = opts.Compression.accept(resp.Extensions); err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 	}
 	if f := opts.onControl; f != nil {
@@ -468,7 +475,7 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 		header:      resp.Header,
 		subprotocol: resp.Subprotocol,
 		extensions:  resp.Extensions,
-	}, "", nil
+	}, nil, nil
 }
 
 // connect opens the network connection.

@@ -1,0 +1,153 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Redirect rules (issue 16): a 30x may only lead to ws:// or wss://
+// (http:// and https:// count as those), never to a Unix socket, and never
+// from a secure scheme to ws://.
+
+// unixTrap listens on a Unix socket and counts the connections it gets.
+// It answers like a local service would, with text that must not reach the
+// client's error.
+func unixTrap(t *testing.T) (sock string, reached *atomic.Int32) {
+	t.Helper()
+	sock = filepath.Join(t.TempDir(), "x.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached = new(atomic.Int32)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			reached.Add(1)
+			c.Write([]byte("HTTP/1.1 500 local-socket-secret\r\nContent-Length: 0\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return sock, reached
+}
+
+// redirector answers /N with a 302 to locs[N].
+func redirector(locs []string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil || i < 0 || i >= len(locs) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Location", locs[i])
+		w.WriteHeader(http.StatusFound)
+	}
+}
+
+// TestRedirectNeverToUnixSocket: a server's redirect to ws+unix:// or
+// wss+unix:// (any spelling, escaped or not) is refused before anything
+// reaches the socket, with an error naming the refused Location.
+func TestRedirectNeverToUnixSocket(t *testing.T) {
+	sock, reached := unixTrap(t)
+	locs := []string{
+		"ws+unix://" + sock + ":/path",
+		"wss+unix://" + sock,
+		"WS+UNIX://" + url.PathEscape(sock) + "/path",
+		"ws+unix://" + sock,
+	}
+	addr := goServer(t, redirector(locs))
+	for i, loc := range locs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := Dial(ctx, "ws://"+addr+"/"+strconv.Itoa(i), &DialOptions{Header: http.Header{"X-App-Secret": {"s3"}}})
+		cancel()
+		if c != nil {
+			c.Abort()
+		}
+		if err == nil || !errors.Is(err, ErrBadHandshake) || !strings.Contains(err.Error(), "refused redirect") {
+			t.Errorf("redirect to %s: got %v, want a refused redirect wrapping ErrBadHandshake", loc, err)
+		} else if strings.Contains(err.Error(), "local-socket-secret") {
+			t.Errorf("redirect to %s: the socket's reply is in the error: %v", loc, err)
+		}
+		var he *HandshakeError
+		if !errors.As(err, &he) || he.StatusCode != http.StatusFound {
+			t.Errorf("redirect to %s: error does not carry the 302 response: %v", loc, err)
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Fatalf("the Unix socket was reached %d times through redirects", n)
+	}
+}
+
+// TestRedirectFromUnixSocket: on a ws+unix connection a relative Location
+// resolves to a Unix socket too, and is refused the same way.
+func TestRedirectFromUnixSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "srv.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths atomic.Int32
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths.Add(1)
+		http.Redirect(w, r, "/next", http.StatusFound)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = Dial(ctx, "ws+unix://"+sock+":/first", nil)
+	if !errors.Is(err, ErrBadHandshake) || !strings.Contains(err.Error(), "refused redirect") {
+		t.Fatalf("relative redirect on ws+unix: %v", err)
+	}
+	if n := paths.Load(); n != 1 {
+		t.Fatalf("the server saw %d requests, want 1 (the redirect was followed)", n)
+	}
+}
+
+// TestRedirectOnlyWebSocketSchemes: http(s):// Locations are taken as
+// ws(s):// (websocket-client does the same); other schemes are refused.
+func TestRedirectOnlyWebSocketSchemes(t *testing.T) {
+	var target string
+	locs := []string{"ftp://example.com/", "file:///etc/passwd", "http://TARGET/ok"}
+	var hits atomic.Int32
+	addr := goServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			hits.Add(1)
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
+		i, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		w.Header().Set("Location", strings.Replace(locs[i], "TARGET", target, 1))
+		w.WriteHeader(http.StatusFound)
+	})
+	target = addr
+	for i, loc := range locs[:2] {
+		_, err := Dial(context.Background(), "ws://"+addr+"/"+strconv.Itoa(i), &DialOptions{Timeout: 5 * time.Second})
+		if !errors.Is(err, ErrBadHandshake) || !strings.Contains(err.Error(), "refused redirect") {
+			t.Errorf("redirect to %s: %v", loc, err)
+		}
+	}
+	_, err := Dial(context.Background(), "ws://"+addr+"/2", &DialOptions{Timeout: 5 * time.Second})
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusTeapot || hits.Load() != 1 {
+		t.Fatalf("redirect to http:// was not followed as ws://: %v", err)
+	}
+}
