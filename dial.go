@@ -103,6 +103,9 @@ type DialOptions struct {
 	// RedirectLimit is how many 301/302/303/307/308 redirects are followed
 	// (redirect_limit=, default 3); negative follows none. Running out is an
 	// error. Authorization and Cookie are dropped on a cross-host redirect.
+	// A redirect may only lead to ws:// or wss:// (http:// and https:// are
+	// taken as those), never to a Unix socket and never from wss to ws:
+	// those are refused with an error wrapping the 30x *HandshakeError.
 	RedirectLimit int
 
 	// SkipUTF8Validation turns off validation of received text
@@ -332,8 +335,9 @@ func redactedString(raw string) string {
 
 // followRedirect resolves a redirect's Location against t. A redirect may
 // only lead to ws:// or wss:// (http:// and https:// are taken as those):
-// never to a Unix socket, whatever t's scheme. Refusals wrap the redirect
-// response (a *HandshakeError).
+// never to a Unix socket, whatever t's scheme, and never from wss to ws,
+// which would send the request and its credentials in cleartext (browsers
+// refuse it too). Refusals wrap the redirect response (a *HandshakeError).
 func followRedirect(t *target, loc string, resp *HandshakeError) (*target, error) {
 	refuse := func(why string) error {
 		return fmt.Errorf("wsclient: refused redirect to %q: %s: %w", redactedString(loc), why, resp)
@@ -345,6 +349,9 @@ func followRedirect(t *target, loc string, resp *HandshakeError) (*target, error
 	next := t.u.ResolveReference(ref)
 	switch strings.ToLower(next.Scheme) {
 	case "ws", "http":
+		if t.secure {
+			return nil, refuse("it would downgrade wss to ws")
+		}
 		next.Scheme = "ws"
 	case "wss", "https":
 		next.Scheme = "wss"

@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -9,9 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/testserver"
 )
 
 // Redirect rules (issue 16): a 30x may only lead to ws:// or wss://
@@ -149,5 +153,105 @@ func TestRedirectOnlyWebSocketSchemes(t *testing.T) {
 	var he *HandshakeError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusTeapot || hits.Load() != 1 {
 		t.Fatalf("redirect to http:// was not followed as ws://: %v", err)
+	}
+}
+
+// sniffListener serves TLS and plain HTTP on one port (by the first byte
+// of each connection), as a server that redirects wss:// to ws:// on the
+// same host and port does.
+type sniffListener struct {
+	net.Listener
+	cfg *tls.Config
+}
+
+func (l *sniffListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	var b [1]byte
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := c.Read(b[:])
+	c.SetReadDeadline(time.Time{})
+	pc := &prefixConn{Conn: c, pre: b[:n]}
+	if n == 1 && b[0] == 0x16 { // TLS handshake record
+		return tls.Server(pc, l.cfg), nil
+	}
+	return pc, nil
+}
+
+// TestRedirectNoDowngrade: a wss:// server's redirect to ws:// (or
+// http://) is refused, even to the same host and port, before anything is
+// sent in cleartext: Authorization (from the URL), Cookie and the
+// application's headers would travel unencrypted (browsers never follow
+// it; curl drops credentials on a scheme change, CVE-2022-27774). The
+// error names the refused Location without its password.
+func TestRedirectNoDowngrade(t *testing.T) {
+	certs := testserver.NewCerts(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	var plain atomic.Int32
+	var mu sync.Mutex
+	var leaked []string
+	locs := map[string]string{
+		"/same":     "ws://localhost:" + port + "/plain",
+		"/http":     "http://localhost:" + port + "/plain",
+		"/withpass": "ws://a:leakedpw@localhost:" + port + "/plain",
+		"/upper":    "WS://127.0.0.1:" + port + "/plain",
+		"/secure":   "wss://localhost:" + port + "/end",
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			plain.Add(1)
+			mu.Lock()
+			leaked = append(leaked, r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("X-Token"))
+			mu.Unlock()
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		if loc, ok := locs[r.URL.Path]; ok {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusTeapot)
+	})}
+	go srv.Serve(&sniffListener{Listener: ln, cfg: &tls.Config{Certificates: []tls.Certificate{certs.Server}}})
+	t.Cleanup(func() { srv.Close() })
+
+	opts := &DialOptions{
+		TLSConfig: &tls.Config{RootCAs: certs.Pool},
+		Cookie:    "sid=cookievalue",
+		Header:    http.Header{"X-Token": {"tokenvalue"}},
+		Timeout:   5 * time.Second,
+	}
+	for _, path := range []string{"/same", "/http", "/withpass", "/upper"} {
+		_, err := Dial(context.Background(), "wss://user:urlpw@localhost:"+port+path, opts)
+		if !errors.Is(err, ErrBadHandshake) || !strings.Contains(err.Error(), "refused redirect") {
+			t.Errorf("%s: wss to %s: got %v, want a refused redirect", path, locs[path], err)
+			continue
+		}
+		want := strings.Replace(locs[path], "leakedpw", "xxxxx", 1)
+		if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(want)) {
+			t.Errorf("%s: error does not name the Location %s: %v", path, want, err)
+		}
+		for _, secret := range []string{"leakedpw", "urlpw", "cookievalue", "tokenvalue"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: error holds %q: %v", path, secret, err)
+			}
+		}
+	}
+	if n := plain.Load(); n != 0 {
+		t.Fatalf("%d requests went out in cleartext after a wss redirect; they carried %q", n, leaked)
+	}
+
+	// wss to wss is followed.
+	_, err = Dial(context.Background(), "wss://localhost:"+port+"/secure", opts)
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusTeapot {
+		t.Fatalf("wss to wss: %v", err)
 	}
 }
