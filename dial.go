@@ -159,26 +159,42 @@ type target struct {
 //	ws+unix:///run/app.sock            socket /run/app.sock, path /
 //	ws+unix:///run/app.sock:/chat?x=1  socket /run/app.sock, path /chat?x=1
 //	ws+unix://%2Frun%2Fapp.sock/chat   socket in the escaped host, path /chat
+//
+// Userinfo (user:password@ before the socket or host) is sent as Basic
+// Authorization whatever the scheme. Errors show the URL through redactURL.
 func parseURL(raw string) (*target, error) {
+	disp := redactURL(raw) // what errors show: userinfo is never printed
 	// url.Parse rejects escapes such as %2F in a host: take a Unix socket
-	// path given in the authority out first.
+	// path given in the authority, and the userinfo before it, out first.
 	var sock string
+	var user *url.Userinfo
 	if scheme, rest, ok := strings.Cut(raw, "://"); ok && strings.HasSuffix(strings.ToLower(scheme), "+unix") {
 		end := strings.IndexAny(rest, "/?#")
 		if end < 0 {
 			end = len(rest)
 		}
-		if end > 0 {
-			var err error
-			if sock, err = url.PathUnescape(rest[:end]); err != nil {
-				return nil, errorf("invalid unix socket in %q: %v", raw, err)
+		auth := rest[:end]
+		if i := strings.LastIndexByte(auth, '@'); i > 0 { // "@name" is an abstract socket
+			ui, err := url.Parse("ws://" + auth[:i+1])
+			if err != nil || ui.User == nil {
+				return nil, urlError(disp, "malformed user name or password")
 			}
-			raw = scheme + "://" + rest[end:]
+			user, auth = ui.User, auth[i+1:]
 		}
+		if auth != "" {
+			var err error
+			if sock, err = url.PathUnescape(auth); err != nil {
+				return nil, urlError(disp, "malformed escape in the unix socket path")
+			}
+		}
+		raw = scheme + "://" + rest[end:]
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, errorf("invalid URL: %w", redactURLError(err))
+		return nil, urlError(disp, "%s", parseProblem(raw, err))
+	}
+	if user != nil {
+		u.User = user
 	}
 	t := &target{user: u.User}
 	u.User = nil
@@ -188,7 +204,7 @@ func parseURL(raw string) (*target, error) {
 	case "ws", "wss":
 		t.secure = scheme == "wss"
 		if u.Hostname() == "" {
-			return nil, errorf("invalid URL %q: no host", u.Redacted())
+			return nil, urlError(disp, "no host")
 		}
 		port := u.Port()
 		def := "80"
@@ -198,7 +214,7 @@ func parseURL(raw string) (*target, error) {
 		if port == "" {
 			port = def
 		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, errorf("invalid URL %q: bad port %q", u.Redacted(), port)
+			return nil, urlError(disp, "bad port %q", port)
 		}
 		t.hostname = u.Hostname()
 		t.addr = net.JoinHostPort(t.hostname, port)
@@ -223,13 +239,13 @@ func parseURL(raw string) (*target, error) {
 			u.RawPath = ""
 		}
 		if t.unix == "" {
-			return nil, errorf("invalid URL %q: no unix socket path", raw)
+			return nil, urlError(disp, "no unix socket path")
 		}
 		u.Path = path
 		t.hostname = "localhost"
 		t.hostHdr = "localhost"
 	default:
-		return nil, errorf("invalid URL %q: unsupported scheme %q (want ws, wss, ws+unix or wss+unix)", u.Redacted(), u.Scheme)
+		return nil, urlError(disp, "unsupported scheme %q (want ws, wss, ws+unix or wss+unix)", u.Scheme)
 	}
 	u.Scheme = scheme
 	t.uri = u.EscapedPath()
@@ -254,17 +270,23 @@ func parseURL(raw string) (*target, error) {
 	return t, nil
 }
 
-// redactURLError hides a password url.Parse may echo.
-func redactURLError(err error) error {
+// urlError reports an invalid URL, shown as disp (redacted).
+func urlError(disp, format string, a ...any) error {
+	return fmt.Errorf("wsclient: invalid URL %q: %s", disp, fmt.Sprintf(format, a...))
+}
+
+// parseProblem says what url.Parse disliked in raw. Its message quotes
+// pieces of the URL, which may be part of a password when raw has
+// userinfo: then only a hint is given.
+func parseProblem(raw string, err error) string {
+	if _, rest, ok := strings.Cut(raw, "://"); ok && strings.Contains(rest, "@") {
+		return "malformed (a '/', '?', '#', '@' or '%' in a user name or password must be percent-encoded)"
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			ue.URL = u.Redacted()
-		} else {
-			ue.URL = "(unparsable URL)"
-		}
+		return ue.Err.Error()
 	}
-	return err
+	return err.Error()
 }
 
 // httpURL is the http(s) form of the target, for the cookie jar.
@@ -313,7 +335,7 @@ func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) 
 		}
 		loc := redir.Header.Get("Location")
 		if redirects >= limit {
-			return nil, fmt.Errorf("wsclient: stopped after %d redirects (last to %s): %w", redirects, redactedString(loc), ErrBadHandshake)
+			return nil, fmt.Errorf("wsclient: stopped after %d redirects (last to %s): %w", redirects, redactURL(loc), ErrBadHandshake)
 		}
 		next, err := followRedirect(t, loc, redir)
 		if err != nil {
@@ -326,13 +348,6 @@ func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) 
 	}
 }
 
-func redactedString(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable URL)"
-}
-
 // followRedirect resolves a redirect's Location against t. A redirect may
 // only lead to ws:// or wss:// (http:// and https:// are taken as those):
 // never to a Unix socket, whatever t's scheme, and never from wss to ws,
@@ -340,7 +355,7 @@ func redactedString(raw string) string {
 // refuse it too). Refusals wrap the redirect response (a *HandshakeError).
 func followRedirect(t *target, loc string, resp *HandshakeError) (*target, error) {
 	refuse := func(why string) error {
-		return fmt.Errorf("wsclient: refused redirect to %q: %s: %w", redactedString(loc), why, resp)
+		return fmt.Errorf("wsclient: refused redirect to %q: %s: %w", redactURL(loc), why, resp)
 	}
 	ref, err := url.Parse(loc)
 	if err != nil {

@@ -23,29 +23,16 @@ var traceLogger atomic.Pointer[slog.Logger]
 // without their own DialOptions.Logger (websocket-client's
 // enableTrace(True)): handshake request and response lines and headers, and
 // every frame sent and received (opcode, fin, length, first bytes).
-// Authorization, Cookie, Proxy-Authorization and URL passwords are
-// redacted. EnableTrace(nil) turns it off. Tracing off costs nothing.
+// Credentials are redacted: URL passwords, the values of Authorization,
+// Cookie, Set-Cookie, Proxy-Authorization and other headers and query
+// parameters with secret-looking names (token, secret, key, session, ...).
+// EnableTrace(nil) turns it off. Tracing off costs nothing.
 func EnableTrace(w io.Writer) {
 	if w == nil {
 		traceLogger.Store(nil)
 		return
 	}
 	traceLogger.Store(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})))
-}
-
-var secretHeaders = map[string]bool{
-	"Authorization":       true,
-	"Cookie":              true,
-	"Set-Cookie":          true,
-	"Proxy-Authorization": true,
-}
-
-func redactHeaderLine(line string) string {
-	name, _, ok := strings.Cut(line, ":")
-	if ok && secretHeaders[http.CanonicalHeaderKey(strings.TrimSpace(name))] {
-		return name + ": [redacted]"
-	}
-	return line
 }
 
 func traceRequest(log *slog.Logger, raw []byte) {
