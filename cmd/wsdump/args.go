@@ -43,7 +43,9 @@ Options:
   -v, --verbose [N]      -v shows opcodes and control frames, -vv also traces
                          the handshake and every frame (to stderr)
   -n, --nocert           do not verify the server's TLS certificate
-  -r, --raw              raw output: print messages only, no "< " or colors
+  -r, --raw              raw output: print messages only, no "< " or colors,
+                         and control characters as received (by default
+                         they are shown escaped, e.g. \x1b)
   -s, --subprotocols P [P ...]
                          subprotocols to offer (also comma-separated)
   -o, --origin ORIGIN    Origin header

@@ -313,7 +313,12 @@ func (p *printer) data(op wsclient.Opcode, b []byte) {
 	p.message(s)
 }
 
+// message prints one line of output. Outside raw mode, control characters
+// are shown escaped (escapeControls): the text may come from the server.
 func (p *printer) message(s string) {
+	if !p.raw {
+		s = escapeControls(s)
+	}
 	if p.timings {
 		s = fmt.Sprintf("%.6f: %s", time.Since(p.start).Seconds(), s)
 	}
@@ -425,10 +430,11 @@ func trimPrefix(s string) string {
 	}
 }
 
-// oneLine flattens s to one line and removes any password of the URL or
-// the proxy URL and the values of credential headers, should they appear.
+// oneLine flattens s to one line, escapes control characters (s may hold
+// a server's or a proxy's text) and removes any password of the URL or the
+// proxy URL and the values of credential headers, should they appear.
 func oneLine(s string, cfg *config) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = escapeControls(strings.Join(strings.Fields(s), " "))
 	var secrets []string
 	for _, raw := range []string{cfg.url, cfg.proxy} {
 		if u, err := url.Parse(raw); err == nil && u.User != nil {

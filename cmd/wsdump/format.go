@@ -101,3 +101,50 @@ func controlText(b []byte) string {
 	}
 	return fmt.Sprintf("0x%x", b)
 }
+
+// escapeControls makes a server's text safe for a terminal: control
+// characters other than tab and newline (C0, DEL, C1) are shown as Go
+// escapes (\x1b, \u009b) and bytes that are not UTF-8 as \xff, so the text
+// cannot set the window title, write the clipboard (OSC 52), move the
+// cursor or clear the screen. s is returned as is when nothing needs it.
+func escapeControls(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if needsEscape(r, n) {
+			break
+		}
+		i += n
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80 && needsEscape(r, n):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case needsEscape(r, n):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func needsEscape(r rune, size int) bool {
+	switch {
+	case r == '\t' || r == '\n':
+		return false
+	case r == utf8.RuneError && size == 1:
+		return true
+	}
+	return r < 0x20 || r >= 0x7f && r < 0xa0
+}
