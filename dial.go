@@ -47,8 +47,11 @@ type DialOptions struct {
 	// the server's choice must be one of them (case-insensitive).
 	Subprotocols []string
 
-	// Timeout bounds connecting plus the opening handshake (timeout=);
-	// deadlines of ctx apply too. After Dial use Conn.SetDeadline.
+	// Timeout bounds connecting plus the opening handshake, proxies, TLS
+	// and redirects included (timeout=); a deadline of ctx applies too.
+	// Zero means 45 s when ctx has no deadline (a server that accepts and
+	// never answers cannot hang Dial); negative means no bound but ctx's.
+	// After Dial use Conn.SetDeadline.
 	Timeout time.Duration
 	// CloseTimeout bounds Conn.Close's handshake (default 3 s).
 	CloseTimeout time.Duration
@@ -139,6 +142,11 @@ type DialOptions struct {
 	// onControl is set by App to see ping, pong and close frames.
 	onControl func(op Opcode, payload []byte)
 }
+
+// defaultTimeout bounds connecting plus the handshake when neither
+// DialOptions.Timeout nor ctx gives a deadline (gorilla's DefaultDialer
+// uses the same 45 s).
+const defaultTimeout = 45 * time.Second
 
 // target is a parsed WebSocket URL.
 type target struct {
@@ -305,7 +313,9 @@ func (t *target) httpURL() *url.URL {
 // Dial connects to a WebSocket server at rawurl (ws://, wss://, ws+unix://,
 // wss+unix://) and performs the opening handshake, like websocket-client's
 // create_connection. A nil opts means defaults. ctx bounds connecting and
-// the handshake only; the returned Conn is not tied to it.
+// the handshake only; the returned Conn is not tied to it. Without a
+// deadline in ctx or a Timeout, connecting plus the handshake may take at
+// most 45 s.
 func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -314,9 +324,13 @@ func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	if opts.Timeout > 0 {
+	timeout := opts.Timeout
+	if _, has := ctx.Deadline(); timeout == 0 && !has {
+		timeout = defaultTimeout
+	}
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	limit := opts.RedirectLimit
