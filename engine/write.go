@@ -17,7 +17,8 @@ import (
 const (
 	fFlush   = 1 << iota // write before returning (otherwise only queue)
 	fControl             // control frame: may interleave with a fragmented message
-	fStream              // caller owns the data stream (message writer)
+	fStream              // a MessageWriter's frame: it owns the data stream
+	fRaw                 // WriteFrame: fragmentation is the caller's
 )
 
 // keepBuf is the largest write buffer an idle connection keeps.
@@ -25,6 +26,15 @@ const keepBuf = 2048
 
 // errCloseSent is returned by sends after our close frame went out.
 var errCloseSent = errors.New("websocket: close frame already sent")
+
+// Errors of WriteFrame calls that would break the fragmentation of the
+// message that WriteFrame started (RFC 6455 §5.4).
+var (
+	errRawContinuation = fmt.Errorf("websocket: continuation frame outside a fragmented message started with WriteFrame: %w",
+		ws.ErrProtocolContinuationUnexpected)
+	errRawOpen = fmt.Errorf("websocket: data frame inside a fragmented message started with WriteFrame (want a continuation): %w",
+		ws.ErrProtocolContinuationExpected)
+)
 
 // writer serialises frames onto the connection with group commit: a sender
 // masks its frame into the pending buffer under mu; if no write is in flight
@@ -38,7 +48,8 @@ type writer struct {
 	pend    *buf // frames not yet handed to the network
 	spare   *buf // a second buffer, so senders can append while the leader writes
 	writing bool // a leader is writing (the network connection is owned)
-	stream  bool // a message writer owns the data stream
+	stream  bool // a fragmented message is open: other data messages wait
+	raw     bool // ... and WriteFrame opened it (else a MessageWriter)
 	closing bool // our close frame is queued: no more frames
 
 	gen    uint64 // batch that frames appended now belong to
@@ -83,21 +94,30 @@ func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
 }
 
 // send writes (or, without fFlush, queues) one frame.
+//
+// A frame's place in the stream is decided under mu, in the same critical
+// section that appends it (or, for a large frame, claims the connection):
+// once a data frame has waited for a fragmented message to end, nothing
+// else may start one before it takes its place (RFC 6455 §5.4).
 func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) error {
+	large := codec.MaxHeaderSize+len(p) > w.c.cfg.WriteBufferSize
 	w.mu.Lock()
-	if flags&(fControl|fStream) == 0 {
-		for w.stream && w.err == nil && !w.closing {
-			w.cond.Wait()
-		}
-	}
-	if err := w.usable(); err != nil {
+	if err := w.await(op, flags, large); err != nil {
 		w.mu.Unlock()
 		return err
 	}
 	if op == ws.OpClose {
 		w.closing = true
 	}
-	if codec.MaxHeaderSize+len(p) > w.c.cfg.WriteBufferSize {
+	if flags&fRaw != 0 && !op.IsControl() {
+		// A raw data frame without FIN opens a fragmented message; a
+		// continuation with FIN ends it.
+		w.stream, w.raw = !fin, !fin
+		if fin {
+			w.cond.Broadcast()
+		}
+	}
+	if large {
 		return w.sendLarge(fin, rsv, op, p) // unlocks
 	}
 	w.appendFrame(fin, rsv, op, p)
@@ -107,6 +127,37 @@ func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) err
 		return nil
 	}
 	return w.commit() // unlocks
+}
+
+// await waits until the frame may take its place in the stream: the first
+// frame of a data message waits while another message's fragments are
+// being sent, and a frame too large for the pending buffer waits for the
+// write in flight. Control frames and a MessageWriter's own frames do not
+// wait for the stream. Caller holds mu, which await may release while it
+// waits; every condition is checked again after each wait.
+func (w *writer) await(op ws.OpCode, flags int, large bool) error {
+	for {
+		if err := w.usable(); err != nil {
+			return err
+		}
+		switch {
+		case flags&(fControl|fStream) != 0:
+		case op == ws.OpContinuation: // WriteFrame continuing its message
+			if !w.raw {
+				return errRawContinuation
+			}
+		case w.raw && flags&fRaw != 0:
+			return errRawOpen // waiting for itself would never end
+		case w.stream:
+			w.cond.Wait()
+			continue
+		}
+		if large && w.writing {
+			w.cond.Wait()
+			continue
+		}
+		return nil
+	}
 }
 
 // usable reports why no frame may be sent now. Caller holds mu.
@@ -165,10 +216,7 @@ func (w *writer) commit() error {
 func (w *writer) flushLocked() error {
 	var failed error // only this call's own write failure is reported
 	for w.err == nil && w.pend != nil && len(w.pend.b) > 0 {
-		b := w.pend
-		w.pend, w.spare = w.spare, nil
-		g := w.gen
-		w.gen++
+		b, g := w.takeBatch()
 		w.mu.Unlock()
 		_, err := w.c.nc.Write(b.b)
 		w.mu.Lock()
@@ -177,12 +225,7 @@ func (w *writer) flushLocked() error {
 			w.fail(err, g)
 			failed = w.err
 		}
-		if w.spare == nil && cap(b.b) <= 2*w.c.cfg.WriteBufferSize {
-			b.b = b.b[:0]
-			w.spare = b
-		} else {
-			putBuf(b)
-		}
+		w.recycle(b)
 		w.cond.Broadcast()
 	}
 	// Idle: hand large buffers back; keep one small one, so a connection
@@ -197,6 +240,27 @@ func (w *writer) flushLocked() error {
 	putBuf(w.spare)
 	w.spare = nil
 	return failed
+}
+
+// takeBatch takes the pending frames as the next batch to write; frames
+// appended from now on belong to the batch after it. Caller holds mu.
+func (w *writer) takeBatch() (*buf, uint64) {
+	b := w.pend
+	w.pend, w.spare = w.spare, nil
+	g := w.gen
+	w.gen++
+	return b, g
+}
+
+// recycle keeps a written batch's buffer as the spare, or pools it. Caller
+// holds mu.
+func (w *writer) recycle(b *buf) {
+	if w.spare == nil && cap(b.b) <= 2*w.c.cfg.WriteBufferSize {
+		b.b = b.b[:0]
+		w.spare = b
+	} else {
+		putBuf(b)
+	}
 }
 
 // fail records a write error. Caller holds mu.
@@ -220,29 +284,45 @@ func (w *writer) fail(err error, g uint64) {
 // sendLarge writes a frame too big for the pending buffer: the payload is
 // masked in ChunkSize pieces into one pooled buffer and written piece by
 // piece, so memory stays bounded and the piece stays in cache between
-// masking and the write. Caller holds mu; sendLarge unlocks it.
+// masking and the write. Caller holds mu, has checked (await) that no
+// write is in flight and that the frame may go next; sendLarge unlocks mu.
+//
+// Only the frames queued before this one go first: frames appended while
+// they are written came later and go after it (flushLocked would write
+// them too, and one of them may be the first fragment of another message).
 func (w *writer) sendLarge(fin bool, rsv byte, op ws.OpCode, p []byte) error {
-	for w.writing && w.err == nil {
-		w.cond.Wait()
-	}
 	w.writing = true
-	// Frames queued before this one go first.
-	err := w.flushLocked()
+	var pre *buf
+	var preGen uint64
+	if w.pend != nil && len(w.pend.b) > 0 {
+		pre, preGen = w.takeBatch()
+	}
 	g := w.gen
 	w.gen++
 	w.mu.Unlock()
 
+	var err error
+	failGen := g
+	if pre != nil {
+		if _, err = w.c.nc.Write(pre.b); err != nil {
+			failGen = preGen
+		}
+	}
 	if err == nil {
 		err = w.writeChunked(fin, rsv, op, p)
 	}
 
 	w.mu.Lock()
+	if pre != nil {
+		w.recycle(pre)
+	}
 	w.done = g + 1
 	if err != nil {
-		w.fail(err, g)
+		w.fail(err, failGen)
 		err = w.err
-	} else {
-		err = w.flushLocked()
+	}
+	if ferr := w.flushLocked(); err == nil { // after a failure: only tidies up
+		err = ferr
 	}
 	w.writing = false
 	w.cond.Broadcast()
@@ -348,10 +428,16 @@ func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
 }
 
 // WriteFrame sends a single frame with the given FIN bit and RSV bits.
-// It is the low-level counterpart of WriteMessage: fragmentation state is
-// the caller's business (RFC 6455 §5.4).
+// It is the low-level counterpart of WriteMessage: the caller splits a
+// message into frames (RFC 6455 §5.4).
+//
+// A data frame without FIN opens a fragmented message: until the
+// continuation frame with FIN ends it, other data messages (WriteMessage,
+// QueueMessage, NextWriter, ...) wait, and WriteFrame accepts only
+// continuation and control frames. A continuation frame when WriteFrame has
+// no fragmented message open is an error. Nothing is sent on an error.
 func (c *Conn) WriteFrame(fin bool, rsv byte, op ws.OpCode, p []byte) error {
-	return c.w.send(fin, rsv, op, p, fFlush|fStream|controlFlag(op))
+	return c.w.send(fin, rsv, op, p, fFlush|fRaw|controlFlag(op))
 }
 
 // QueueMessage masks p into the connection's write buffer without writing
@@ -435,10 +521,7 @@ func (c *Conn) NextWriter(op ws.OpCode, fragSize int) (*MessageWriter, error) {
 	}
 	w := &c.w
 	w.mu.Lock()
-	for w.stream && w.err == nil && !w.closing {
-		w.cond.Wait()
-	}
-	if err := w.usable(); err != nil {
+	if err := w.await(op, 0, false); err != nil {
 		w.mu.Unlock()
 		return nil, err
 	}
