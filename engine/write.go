@@ -27,14 +27,76 @@ const keepBuf = 2048
 // errCloseSent is returned by sends after our close frame went out.
 var errCloseSent = errors.New("websocket: close frame already sent")
 
+// ErrInvalidFrame is returned, wrapped with what is wrong, by a send whose
+// frame RFC 6455 does not allow on the wire: an opcode that is reserved
+// (3–7, 0xB–0xF) or does not fit in 4 bits, a message that starts with a
+// continuation frame, a control frame that is fragmented, carries RSV bits
+// or more than 125 bytes, a close payload that is 1 byte long or has a code
+// that may not be sent (§7.4) or a reason that is not UTF-8, RSV bits no
+// extension negotiated, and a WriteFrame that would break the fragmented
+// message it started (§5.4). Nothing was sent; the connection is still
+// usable. Where a gobwas/ws ProtocolError names the rule, it is wrapped
+// too.
+var ErrInvalidFrame = errors.New("websocket: invalid frame")
+
 // Errors of WriteFrame calls that would break the fragmentation of the
 // message that WriteFrame started (RFC 6455 §5.4).
 var (
-	errRawContinuation = fmt.Errorf("websocket: continuation frame outside a fragmented message started with WriteFrame: %w",
-		ws.ErrProtocolContinuationUnexpected)
-	errRawOpen = fmt.Errorf("websocket: data frame inside a fragmented message started with WriteFrame (want a continuation): %w",
-		ws.ErrProtocolContinuationExpected)
+	errRawContinuation = fmt.Errorf("%w: continuation frame outside a fragmented message started with WriteFrame (%w)",
+		ErrInvalidFrame, ws.ErrProtocolContinuationUnexpected)
+	errRawOpen = fmt.Errorf("%w: data frame inside a fragmented message started with WriteFrame, want a continuation (%w)",
+		ErrInvalidFrame, ws.ErrProtocolContinuationExpected)
+	errMessageContinuation = fmt.Errorf("%w: a message cannot start with a continuation frame (%w)",
+		ErrInvalidFrame, ws.ErrProtocolContinuationUnexpected)
 )
+
+// checkFrame reports why a frame the application asks to send may not go
+// on the wire (RFC 6455 §5.2, §5.5), or nil. It allocates nothing unless
+// it fails. Continuation frames are checked against the stream by await.
+func checkFrame(fin bool, rsv, rsvAllowed byte, op ws.OpCode, p []byte) error {
+	if op <= ws.OpBinary && rsv&^rsvAllowed == 0 {
+		return nil // the common case: continuation, text, binary
+	}
+	return checkFrameSlow(fin, rsv, rsvAllowed, op, p)
+}
+
+func checkFrameSlow(fin bool, rsv, rsvAllowed byte, op ws.OpCode, p []byte) error {
+	switch {
+	case op > 0xf:
+		return fmt.Errorf("%w: opcode %#x does not fit in 4 bits", ErrInvalidFrame, byte(op))
+	case op.IsReserved():
+		return fmt.Errorf("%w: opcode %#x (%w)", ErrInvalidFrame, byte(op), ws.ErrProtocolOpCodeReserved)
+	case rsv&^rsvAllowed != 0:
+		return fmt.Errorf("%w: RSV bits %#x that no extension negotiated (%w)", ErrInvalidFrame, rsv&^rsvAllowed, ws.ErrProtocolNonZeroRsv)
+	case !op.IsControl():
+		return nil
+	case !fin:
+		return fmt.Errorf("%w: fragmented %v frame (%w)", ErrInvalidFrame, op, ws.ErrProtocolControlNotFinal)
+	case rsv != 0:
+		return fmt.Errorf("%w: %v frame with RSV bits %#x (%w)", ErrInvalidFrame, op, rsv, ws.ErrProtocolNonZeroRsv)
+	case len(p) > ws.MaxControlFramePayloadSize:
+		return fmt.Errorf("%w: %v payload is %d bytes, more than 125 (%w)", ErrInvalidFrame, op, len(p), ws.ErrProtocolControlPayloadOverflow)
+	case op == ws.OpClose:
+		return checkClosePayload(p)
+	}
+	return nil
+}
+
+// checkClosePayload checks a close frame payload the application built
+// itself (RFC 6455 §5.5.1, §7.4): empty, or a code that may be sent
+// followed by a UTF-8 reason.
+func checkClosePayload(p []byte) error {
+	code, _, err := codec.ParseClose(p)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, codec.ErrInvalidUTF8):
+		return fmt.Errorf("%w: close reason is not valid UTF-8 (%w)", ErrInvalidFrame, ws.ErrProtocolInvalidUTF8)
+	case len(p) < 2:
+		return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+	}
+	return fmt.Errorf("%w: close code %d may not be sent (%w)", ErrInvalidFrame, code, err)
+}
 
 // writer serialises frames onto the connection with group commit: a sender
 // masks its frame into the pending buffer under mu; if no write is in flight
@@ -416,8 +478,13 @@ func (w *writer) release(err error, force bool) {
 // WriteMessage sends p as one message of type op (OpText, OpBinary, or a
 // control opcode) and returns once it was handed to the network. p is not
 // modified and may be reused at once. Concurrent calls are safe and are
-// written together (group commit).
+// written together (group commit). A frame RFC 6455 does not allow (a
+// reserved opcode, a malformed close payload, ...) is refused with
+// ErrInvalidFrame and nothing is sent.
 func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
+	if err := checkMessage(op, p); err != nil {
+		return err
+	}
 	if op.IsControl() {
 		return c.control(op, p)
 	}
@@ -435,20 +502,38 @@ func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
 // continuation frame with FIN ends it, other data messages (WriteMessage,
 // QueueMessage, NextWriter, ...) wait, and WriteFrame accepts only
 // continuation and control frames. A continuation frame when WriteFrame has
-// no fragmented message open is an error. Nothing is sent on an error.
+// no fragmented message open, like any frame RFC 6455 does not allow
+// (reserved opcode, fragmented control frame, RSV bits no extension
+// negotiated, ...), is refused with ErrInvalidFrame. Nothing is sent on an
+// error.
 func (c *Conn) WriteFrame(fin bool, rsv byte, op ws.OpCode, p []byte) error {
+	if err := checkFrame(fin, rsv, c.cfg.RSVAllowed, op, p); err != nil {
+		return err
+	}
 	return c.w.send(fin, rsv, op, p, fFlush|fRaw|controlFlag(op))
 }
 
 // QueueMessage masks p into the connection's write buffer without writing
 // it. Queued frames go out on Flush, when WriteBufferSize bytes are queued,
 // with the next WriteMessage, or FlushDelay after the first was queued. It
-// lets a sender batch thousands of small messages per syscall.
+// lets a sender batch thousands of small messages per syscall. Invalid
+// frames are refused as by WriteMessage.
 func (c *Conn) QueueMessage(op ws.OpCode, p []byte) error {
+	if err := checkMessage(op, p); err != nil {
+		return err
+	}
 	if c.comp != nil && !op.IsControl() && len(p) >= c.cfg.Deflate.threshold() {
 		return c.sendCompressed(op, p, 0)
 	}
 	return c.w.send(true, 0, op, p, controlFlag(op))
+}
+
+// checkMessage is checkFrame for a whole message in one frame.
+func checkMessage(op ws.OpCode, p []byte) error {
+	if op == ws.OpContinuation {
+		return errMessageContinuation
+	}
+	return checkFrame(true, 0, 0, op, p)
 }
 
 // sendCompressed deflates p and sends it as one frame with RSV1 set
@@ -514,7 +599,7 @@ type MessageWriter struct {
 // may be larger than memory.
 func (c *Conn) NextWriter(op ws.OpCode, fragSize int) (*MessageWriter, error) {
 	if op != ws.OpText && op != ws.OpBinary {
-		return nil, fmt.Errorf("websocket: message writer for non-data opcode %v", op)
+		return nil, fmt.Errorf("%w: a message writer is for text or binary messages, not opcode %#x", ErrInvalidFrame, byte(op))
 	}
 	if fragSize <= 0 {
 		fragSize = c.cfg.WriteBufferSize
