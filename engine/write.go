@@ -393,8 +393,9 @@ func (w *writer) sendLarge(fin bool, rsv byte, op ws.OpCode, p []byte) error {
 }
 
 func (w *writer) writeChunked(fin bool, rsv byte, op ws.OpCode, p []byte) error {
-	cs := w.c.cfg.ChunkSize
-	b := getBuf(cs + codec.MaxHeaderSize)
+	// A message smaller than ChunkSize takes a buffer of its own size (a
+	// 64 KiB message does not need a 512 KiB class).
+	b := getBuf(min(w.c.cfg.ChunkSize, len(p)) + codec.MaxHeaderSize)
 	defer putBuf(b)
 	key := w.c.maskKey()
 	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}
@@ -570,10 +571,10 @@ func controlFlag(op ws.OpCode) int {
 // fragSize bytes (RFC 6455 §5.4). Control frames may still interleave;
 // other data messages wait until it is done.
 func (c *Conn) WriteFragmented(op ws.OpCode, p []byte, fragSize int) error {
-	mw, err := c.NextWriter(op, fragSize)
-	if err != nil {
+	if err := c.startMessage(op); err != nil {
 		return err
 	}
+	mw := MessageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)} // on the stack
 	if _, err := mw.writeFrames(p, false); err != nil {
 		mw.abandon()
 		return err
@@ -598,21 +599,33 @@ type MessageWriter struct {
 // time the buffer fills (fragSize <= 0 means WriteBufferSize). The message
 // may be larger than memory.
 func (c *Conn) NextWriter(op ws.OpCode, fragSize int) (*MessageWriter, error) {
-	if op != ws.OpText && op != ws.OpBinary {
-		return nil, fmt.Errorf("%w: a message writer is for text or binary messages, not opcode %#x", ErrInvalidFrame, byte(op))
+	if err := c.startMessage(op); err != nil {
+		return nil, err
 	}
-	if fragSize <= 0 {
-		fragSize = c.cfg.WriteBufferSize
+	return &MessageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)}, nil
+}
+
+// startMessage waits until no other fragmented message is being sent and
+// claims the data stream for one of type op.
+func (c *Conn) startMessage(op ws.OpCode) error {
+	if op != ws.OpText && op != ws.OpBinary {
+		return fmt.Errorf("%w: a message writer is for text or binary messages, not opcode %#x", ErrInvalidFrame, byte(op))
 	}
 	w := &c.w
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err := w.await(op, 0, false); err != nil {
-		w.mu.Unlock()
-		return nil, err
+		return err
 	}
 	w.stream = true
-	w.mu.Unlock()
-	return &MessageWriter{c: c, op: op, fragSize: fragSize}, nil
+	return nil
+}
+
+func (c *Conn) fragSize(n int) int {
+	if n <= 0 {
+		return c.cfg.WriteBufferSize
+	}
+	return n
 }
 
 func (m *MessageWriter) frameOp() ws.OpCode {
