@@ -80,6 +80,29 @@ func (c *Conn) fail(code ws.StatusCode, err error) error {
 	return err
 }
 
+// pongTimeout fails the connection when an automatic pong could not be
+// written within CloseTimeout: the peer sends pings but does not read. It
+// wraps os.ErrDeadlineExceeded and reports Timeout() like a deadline error,
+// but unlike one it is final.
+type pongTimeout struct{ d time.Duration }
+
+func (e *pongTimeout) Error() string {
+	return fmt.Sprintf("websocket: automatic pong not written within %v, the peer is not reading: %v", e.d, os.ErrDeadlineExceeded)
+}
+
+func (e *pongTimeout) Timeout() bool { return true }
+func (e *pongTimeout) Unwrap() error { return os.ErrDeadlineExceeded }
+
+// pongTimedOut fails the connection after an automatic pong was not written
+// in time. No close frame is sent: the peer does not read. Closing the
+// network connection ends the write that is blocked.
+func (c *Conn) pongTimedOut() error {
+	err := c.setNetErr(&pongTimeout{c.cfg.CloseTimeout})
+	c.w.release(err, false)
+	c.shutdown()
+	return err
+}
+
 // Close performs the closing handshake (RFC 6455 §7.1.2): it sends a close
 // frame with code and reason, waits up to CloseTimeout for the peer's close
 // frame (discarding data that arrives first), then closes the network

@@ -56,7 +56,8 @@ type Config struct {
 	// that long after the first of them was queued.
 	FlushDelay time.Duration
 
-	// CloseTimeout bounds the close handshake (default 3 s).
+	// CloseTimeout bounds the close handshake and the write of each
+	// automatic pong (default 3 s; see ReadMessage).
 	CloseTimeout time.Duration
 
 	// SkipUTF8Validation turns off validation of received text messages.

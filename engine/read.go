@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -49,6 +50,8 @@ type reader struct {
 	fb  *buf // frame payload for ReadFrame
 
 	err error // sticky: the connection can no longer be read
+
+	pong pongGuard // bounds the automatic pong
 }
 
 func (r *reader) init(c *Conn, pre []byte) {
@@ -323,8 +326,9 @@ func (r *reader) readControl() error {
 	switch r.hdr.OpCode {
 	case ws.OpPing:
 		if !c.cfg.DisableAutoPong {
-			// A failed pong surfaces on the next write or read.
-			_ = c.w.send(true, 0, ws.OpPong, p, fFlush|fControl)
+			if err := r.autoPong(p); err != nil {
+				return err
+			}
 		}
 	case ws.OpClose:
 		code, reason, err := codec.ParseClose(p)
@@ -345,6 +349,87 @@ func (r *reader) readControl() error {
 		c.cfg.OnControl(r.hdr.OpCode, p)
 	}
 	return nil
+}
+
+// autoPong answers a ping (RFC 6455 §5.5.2) from the reading goroutine.
+// The write is bounded by CloseTimeout (see pongGuard): a peer that stops
+// reading while it keeps sending pings cannot block the receiver forever.
+// When the pong is not written in time the connection is failed and a
+// timeout error returned (os.ErrDeadlineExceeded, Timeout() true). Any
+// other write error (the connection closing, our close frame already sent)
+// surfaces on the next write or read.
+func (r *reader) autoPong(p []byte) error {
+	c := r.c
+	r.pong.arm(c)
+	_ = c.w.send(true, 0, ws.OpPong, p, fFlush|fControl)
+	if r.pong.disarm() {
+		return r.setErr(c.pongTimedOut())
+	}
+	return nil
+}
+
+// pongGuard bounds the write of an automatic pong without touching the
+// network connection's deadlines (the user's write deadline stays as it
+// was): a timer checks the pong CloseTimeout after it was due. If the
+// writer completed a network write meanwhile (a large message queued ahead
+// of the pong, read slowly but steadily by the peer), it waits another
+// CloseTimeout; if not, the peer is not reading, and the connection is
+// closed, which ends the blocked write.
+type pongGuard struct {
+	mu      sync.Mutex
+	t       *time.Timer // created by the first pong, reused after
+	due     time.Time   // zero: no pong in flight
+	mark    uint64      // writer progress when due was set
+	expired bool        // the pong was not written in time
+}
+
+func (g *pongGuard) arm(c *Conn) {
+	d := c.cfg.CloseTimeout
+	g.mu.Lock()
+	g.due = time.Now().Add(d)
+	g.mark = c.w.progress.Load()
+	g.expired = false
+	if g.t == nil {
+		g.t = time.AfterFunc(d, func() { g.check(c) })
+	} else {
+		g.t.Reset(d)
+	}
+	g.mu.Unlock()
+}
+
+// disarm ends the pong's watch and reports whether it had expired.
+func (g *pongGuard) disarm() bool {
+	g.mu.Lock()
+	expired := g.expired
+	g.due = time.Time{}
+	g.t.Stop()
+	g.mu.Unlock()
+	return expired
+}
+
+// check runs on the timer's goroutine.
+func (g *pongGuard) check(c *Conn) {
+	g.mu.Lock()
+	if g.due.IsZero() || g.expired {
+		g.mu.Unlock()
+		return // written meanwhile
+	}
+	now := time.Now()
+	if wait := g.due.Sub(now); wait > 0 {
+		g.t.Reset(wait) // a firing from an earlier arm
+		g.mu.Unlock()
+		return
+	}
+	if p := c.w.progress.Load(); p != g.mark {
+		d := c.cfg.CloseTimeout
+		g.mark, g.due = p, now.Add(d)
+		g.t.Reset(d)
+		g.mu.Unlock()
+		return
+	}
+	g.expired = true
+	g.mu.Unlock()
+	c.pongTimedOut()
 }
 
 // begin locks the reader and reports a sticky error.
@@ -382,6 +467,15 @@ func grow(b *buf, want int64) *buf {
 // ReadMessage, Close or Abort; copy it to keep it.
 //
 // After the peer closed the connection it returns a *CloseError.
+//
+// An automatic pong is written by the receiving goroutine, bounded by
+// CloseTimeout (default 3 s) whatever the read and write deadlines are
+// (they are left untouched): if the pong is not written within that time,
+// counted afresh whenever other frames ahead of it make progress, the peer
+// is not reading, and the connection is failed (closed without a close
+// frame). The receive call then returns an error that wraps
+// os.ErrDeadlineExceeded and reports Timeout(), and so does every later
+// call. A read deadline does not interrupt a pong being written.
 func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
 	r := &c.r
 	if err := r.begin(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -121,6 +122,8 @@ type writer struct {
 
 	timer      *time.Timer // FlushDelay timer
 	timerArmed bool
+
+	progress atomic.Uint64 // network writes completed (read by pongGuard)
 }
 
 func (w *writer) init(c *Conn) {
@@ -281,6 +284,7 @@ func (w *writer) flushLocked() error {
 		b, g := w.takeBatch()
 		w.mu.Unlock()
 		_, err := w.c.nc.Write(b.b)
+		w.progress.Add(1)
 		w.mu.Lock()
 		w.done = g + 1
 		if err != nil {
@@ -414,6 +418,7 @@ func (w *writer) writeChunked(fin bool, rsv byte, op ws.OpCode, p []byte) error 
 		if _, err := w.c.nc.Write(out[:n+k]); err != nil {
 			return err
 		}
+		w.progress.Add(1)
 		p = p[k:]
 		n = 0
 	}
