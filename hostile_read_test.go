@@ -1,15 +1,22 @@
 package wsclient
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
+	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/klauspost/compress/flate"
+
+	"github.com/wsclient/wsclient/engine"
 )
 
 // smallSendBuf dials TCP with a small socket send buffer, so that a peer
@@ -105,5 +112,110 @@ func recvWithin(t *testing.T, c *Conn, limit time.Duration) error {
 		<-errc
 		t.Fatalf("Recv still blocked %v after its read deadline: the automatic pong is not bounded", limit)
 		return nil
+	}
+}
+
+// zeroBomb returns a permessage-deflate payload (trailing 00 00 ff ff
+// stripped) that inflates to n MiB of zeros: one compressed MiB, flushed,
+// repeated (each copy ends on a sync flush, so copies concatenate).
+func zeroBomb(n int) []byte {
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, flate.BestCompression)
+	fw.Write(make([]byte, 1<<20))
+	fw.Flush()
+	z := bytes.Repeat(b.Bytes(), n)
+	return z[:len(z)-4]
+}
+
+// heapPeak samples the live heap every 200 µs until stop is closed and
+// returns the highest value seen.
+func heapPeak(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(200 * time.Microsecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return out
+}
+
+// TestHostileCompressionBomb: 256 KiB on the wire that inflate to 256 MiB,
+// against the default 64 MiB MaxMessageSize. The client must fail the
+// connection with 1009 having allocated no more than the limit plus a small
+// constant, whichever receive call reads it.
+func TestHostileCompressionBomb(t *testing.T) {
+	bomb := rawFrame(true, 4, ws.OpBinary, zeroBomb(256))
+	const slack = 4 << 20
+	recvs := []struct {
+		name string
+		recv func(c *Conn) error
+	}{
+		{"Recv", func(c *Conn) error { _, _, err := c.Recv(); return err }},
+		{"RecvFrame", func(c *Conn) error {
+			for {
+				if _, err := c.RecvFrame(); err != nil {
+					return err
+				}
+			}
+		}},
+		{"NextReader", func(c *Conn) error {
+			_, r, err := c.NextReader()
+			if err == nil {
+				_, err = io.Copy(io.Discard, r)
+			}
+			return err
+		}},
+	}
+	for _, tc := range recvs {
+		t.Run(tc.name, func(t *testing.T) {
+			codes := make(chan uint16, 1)
+			url := deflateServer(t, "permessage-deflate", func(nc net.Conn, br *bufio.Reader) {
+				nc.Write(bomb)
+				codes <- readClose(br)
+			})
+			c := dialDeflate(t, url)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			stop := make(chan struct{})
+			peak := heapPeak(stop)
+			err := tc.recv(c)
+			close(stop)
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrMessageTooBig) {
+				t.Fatalf("receive: %v, want ErrMessageTooBig", err)
+			}
+			allocated := after.TotalAlloc - before.TotalAlloc
+			grew := int64(<-peak) - int64(before.HeapAlloc)
+			t.Logf("allocated %d MiB, heap peak +%d MiB", allocated>>20, grew>>20)
+			// Allocated bytes bound the heap's growth whenever the GC runs;
+			// the sampled peak shows what was live.
+			limit := int64(engine.DefaultMaxMessageSize)
+			if allocated > uint64(limit+slack) {
+				t.Errorf("allocated %d bytes reading a bomb, more than the %d-byte limit + %d", allocated, limit, slack)
+			}
+			if grew > limit+slack {
+				t.Errorf("heap peaked %d bytes above its start, more than the %d-byte limit + %d", grew, limit, slack)
+			}
+			select {
+			case code := <-codes:
+				if code != 1009 {
+					t.Fatalf("client sent close %d, want 1009", code)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no close frame from the client")
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
@@ -150,11 +151,68 @@ type decompressor struct {
 
 var errDeflate = errors.New("websocket: invalid permessage-deflate data")
 
-// inflate decompresses in (one whole message, with tail appended) and
-// appends the result to dst, failing with ErrMessageTooBig past limit bytes
-// (limit < 0: none). Memory grows with the output actually produced, never
-// with what the input claims.
+// inflate decompresses in (one whole message, with tail appended) into dst,
+// replacing its contents, and returns the buffer that holds the message (dst
+// or, if it was nil or too small, another pooled one). It fails with
+// ErrMessageTooBig past limit bytes (limit < 0: none).
+//
+// Memory stays within the message's size (at most limit) plus a constant,
+// whatever the input is: a buffer is never grown by doubling and copying
+// (the old and new copies alive at once, the garbage left to the GC).
+// The message is inflated into dst as far as it holds; if it is longer, the
+// rest is inflated into a small scratch buffer only to count it, stopping
+// past the limit (a compression bomb ends here), and then the message is
+// inflated again into one buffer of exactly its size. The second pass costs
+// time only when a message outgrows the buffer the connection kept from the
+// one before.
 func (d *decompressor) inflate(in []byte, dst *buf, limit int64, takeover bool) (*buf, error) {
+	if limit < 0 {
+		limit = math.MaxInt64 - 1
+	}
+	if dst == nil {
+		dst = getBuf(int(min(int64(4*len(in)+64), 1<<20, limit+1)))
+	}
+	if err := d.reset(in, takeover); err != nil {
+		return dst, err
+	}
+	out := dst.b[:cap(dst.b)]
+	if int64(len(out)) > limit+1 {
+		out = out[:limit+1]
+	}
+	n, ended, err := d.fill(out)
+	total := int64(n)
+	if err == nil && !ended {
+		var more int64
+		more, err = d.count(limit + 1 - total)
+		total += more
+	}
+	switch {
+	case total > limit:
+		return dst, fmt.Errorf("%w: more than %d bytes after decompression", ErrMessageTooBig, limit)
+	case err != nil:
+		return dst, err
+	case total > int64(n):
+		// Known to fit: inflate again into a buffer of its size (one byte
+		// more, so that the next message of this size ends inside it).
+		putBuf(dst)
+		dst = getBuf(int(total) + 1)
+		if err := d.reset(in, takeover); err != nil {
+			return dst, err
+		}
+		if n, _, err = d.fill(dst.b[:total]); err != nil || int64(n) != total {
+			return dst, fmt.Errorf("%w: output changed between passes (%v)", errDeflate, err)
+		}
+	}
+	dst.b = dst.b[:total]
+	if takeover {
+		d.keepWindow(dst.b)
+	}
+	return dst, nil
+}
+
+// reset starts inflating in, with the dictionary kept from the previous
+// message when the server takes context over.
+func (d *decompressor) reset(in []byte, takeover bool) error {
 	d.src.Reset(in)
 	var dict []byte
 	if takeover {
@@ -162,43 +220,40 @@ func (d *decompressor) inflate(in []byte, dst *buf, limit int64, takeover bool) 
 	}
 	if d.fr == nil {
 		d.fr = flate.NewReaderDict(&d.src, dict)
-	} else if err := d.fr.(flate.Resetter).Reset(&d.src, dict); err != nil {
-		return dst, err
+		return nil
 	}
-	if dst == nil {
-		dst = getBuf(min(4*len(in)+64, 1<<20))
-	}
-	start := len(dst.b)
-	for {
-		if len(dst.b) == cap(dst.b) {
-			size := 2 * cap(dst.b)
-			if limit >= 0 && int64(size-start) > limit+1 {
-				size = start + int(limit) + 1
-			}
-			if size <= cap(dst.b) {
-				return dst, fmt.Errorf("%w: more than %d bytes after decompression", ErrMessageTooBig, limit)
-			}
-			nb := getBuf(size)
-			nb.b = append(nb.b, dst.b...)
-			putBuf(dst)
-			dst = nb
-		}
-		n, err := d.fr.Read(dst.b[len(dst.b):cap(dst.b)])
-		dst.b = dst.b[:len(dst.b)+n]
-		if limit >= 0 && int64(len(dst.b)-start) > limit {
-			return dst, fmt.Errorf("%w: more than %d bytes after decompression", ErrMessageTooBig, limit)
-		}
+	return d.fr.(flate.Resetter).Reset(&d.src, dict)
+}
+
+// fill inflates into out until it is full or the message ends.
+func (d *decompressor) fill(out []byte) (n int, ended bool, err error) {
+	for n < len(out) {
+		k, err := d.fr.Read(out[n:])
+		n += k
 		if err == io.EOF {
-			break
+			return n, true, nil
 		}
 		if err != nil {
-			return dst, fmt.Errorf("%w: %w", errDeflate, err)
+			return n, false, fmt.Errorf("%w: %w", errDeflate, err)
 		}
 	}
-	if takeover {
-		d.keepWindow(dst.b[start:])
+	return n, false, nil
+}
+
+// count inflates the rest of the message into a scratch buffer and returns
+// its length, stopping once it is at least upTo.
+func (d *decompressor) count(upTo int64) (int64, error) {
+	scratch := getBuf(32 << 10)
+	defer putBuf(scratch)
+	var total int64
+	for total < upTo {
+		n, ended, err := d.fill(scratch.b[:cap(scratch.b)])
+		total += int64(n)
+		if ended || err != nil {
+			return total, err
+		}
 	}
-	return dst, nil
+	return total, nil
 }
 
 // keepWindow remembers the last 32 KiB of output as the next dictionary.

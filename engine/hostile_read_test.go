@@ -3,8 +3,10 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -75,5 +77,72 @@ func TestHostilePongBehindSlowWrite(t *testing.T) {
 	}
 	if waited < 2*closeTimeout {
 		t.Fatalf("the pong waited only %v behind the large message; the test needs several CloseTimeouts", waited)
+	}
+}
+
+// deflated compresses p as a permessage-deflate sender does, with the tail
+// the receiver appends.
+func deflated(t *testing.T, p []byte) []byte {
+	t.Helper()
+	comp := newCompressor(&Deflate{ClientNoContextTakeover: true})
+	defer comp.release()
+	z, err := comp.compress(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(bytes.Clone(z), tail...)
+}
+
+// allocated returns how many bytes f allocated.
+func allocated(f func()) uint64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHostileInflateMemory: a legitimate compressed message larger than the
+// receive buffer is inflated within its own size plus a constant, not
+// into buffers grown by doubling and copying (old and new alive at once,
+// up to twice the limit). The connection keeps the buffer, and the next
+// message of that size is inflated into it without allocating.
+func TestHostileInflateMemory(t *testing.T) {
+	const limit = 8 << 20
+	msg := make([]byte, 5<<20)
+	for i := range msg {
+		msg[i] = byte(i>>10) ^ byte(i*7)>>5 // compressible, not trivial
+	}
+	in := deflated(t, msg)
+	var d decompressor
+	var out *buf
+	var err error
+	first := allocated(func() { out, err = d.inflate(in, nil, limit, false) })
+	if err != nil || !bytes.Equal(out.b, msg) {
+		t.Fatalf("inflate: %v, %d bytes (want %d, equal)", err, len(out.b), len(msg))
+	}
+	const slack = 3 << 19 // the first guess (1 MiB), scratch and inflater state
+	if first > uint64(len(msg))+slack {
+		t.Errorf("inflating %d bytes allocated %d, more than the message + %d", len(msg), first, slack)
+	}
+	again := allocated(func() { out, err = d.inflate(in, out, limit, false) })
+	if err != nil || !bytes.Equal(out.b, msg) {
+		t.Fatalf("second inflate: %v", err)
+	}
+	if again > 4<<10 {
+		t.Errorf("inflating into the kept buffer allocated %d bytes", again)
+	}
+	putBuf(out)
+
+	// Over the limit: fails having allocated no more than the first guess.
+	var big *buf
+	over := allocated(func() { big, err = d.inflate(in, nil, 1<<20, false) })
+	if !errors.Is(err, ErrMessageTooBig) {
+		t.Fatalf("inflate over the limit: %v", err)
+	}
+	putBuf(big)
+	if over > 1<<20+slack {
+		t.Errorf("failing a 5 MiB message against a 1 MiB limit allocated %d bytes", over)
 	}
 }
