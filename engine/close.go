@@ -163,22 +163,11 @@ func (c *Conn) Close(code ws.StatusCode, reason string) error {
 func (c *Conn) awaitClose() error {
 	r := &c.r
 	for r.err == nil {
-		if !r.hdrOK {
-			if err := r.nextHeader(); err != nil {
-				break
-			}
-		}
-		if r.hdr.OpCode.IsControl() {
-			if err := r.readControl(); err != nil {
-				break
-			}
-			continue
+		if err := r.nextData(); err != nil {
+			break
 		}
 		if err := r.skip(); err != nil {
 			break
-		}
-		if r.hdr.Fin {
-			r.inMsg = false
 		}
 	}
 	if r.err != nil {

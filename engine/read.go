@@ -206,6 +206,9 @@ func (r *reader) nextHeader() error {
 		}
 	}
 	r.hdr, r.hdrOK, r.remain, r.ctlN = h, true, h.Length, 0
+	if r.fb != nil {
+		r.fb.b = r.fb.b[:0] // ReadFrame's payload is the current frame's
+	}
 	if r.c.cfg.Trace != nil && !h.OpCode.IsControl() {
 		r.c.cfg.Trace(Received, h, r.rb.b[r.r:r.r+int(min(int64(r.w-r.r), h.Length))])
 	}
@@ -293,7 +296,7 @@ func (r *reader) endFrame() error {
 	return nil
 }
 
-// skip discards the rest of the current frame's payload.
+// skip discards the rest of the current data frame's payload.
 func (r *reader) skip() error {
 	for r.remain > 0 {
 		if err := r.fill(1); err != nil {
@@ -304,6 +307,52 @@ func (r *reader) skip() error {
 		r.remain -= int64(n)
 	}
 	r.hdrOK = false
+	if r.hdr.Fin {
+		r.inMsg = false
+	}
+	return nil
+}
+
+// step makes a frame current and handles it if it is a control frame: it
+// reads the next header unless one is current (a read interrupted by a
+// deadline resumes its frame), then reads, answers and reports a control
+// frame whole. It is the one place where every receive call and Close read
+// headers and control frames. ctl reports a control frame, handled, with
+// its payload in r.ctl[:r.ctlN].
+func (r *reader) step() (ctl bool, err error) {
+	if !r.hdrOK {
+		if err := r.nextHeader(); err != nil {
+			return false, err
+		}
+	}
+	if !r.hdr.OpCode.IsControl() {
+		return false, nil
+	}
+	return true, r.readControl()
+}
+
+// nextData steps past control frames until a data frame is current.
+func (r *reader) nextData() error {
+	for {
+		if ctl, err := r.step(); err != nil || !ctl {
+			return err
+		}
+	}
+}
+
+// readPayload reads the rest of the current data frame's payload, appended
+// to *dst, which grows with what arrives (never by the declared length).
+func (r *reader) readPayload(dst **buf) error {
+	for r.remain > 0 {
+		*dst = grow(*dst, r.remain)
+		b := (*dst).b
+		room := min(int64(cap(b)-len(b)), r.remain)
+		n, err := r.readData(b[len(b) : len(b)+int(room)])
+		if err != nil {
+			return err // n == 0 unless the error is fatal
+		}
+		(*dst).b = b[:len(b)+n]
+	}
 	return nil
 }
 
@@ -488,16 +537,8 @@ func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
 // readMessage implements ReadMessage. Caller holds mu.
 func (r *reader) readMessage() (ws.OpCode, []byte, error) {
 	for {
-		if !r.hdrOK {
-			if err := r.nextHeader(); err != nil {
-				return 0, nil, err
-			}
-		}
-		if r.hdr.OpCode.IsControl() {
-			if err := r.readControl(); err != nil {
-				return 0, nil, err
-			}
-			continue
+		if err := r.nextData(); err != nil {
+			return 0, nil, err
 		}
 		if r.newMsg {
 			r.newMsg = false
@@ -512,15 +553,8 @@ func (r *reader) readMessage() (ws.OpCode, []byte, error) {
 		if r.deflated {
 			dst = &r.zb
 		}
-		for r.remain > 0 {
-			*dst = grow(*dst, r.remain)
-			b := (*dst).b
-			room := min(int64(cap(b)-len(b)), r.remain)
-			n, err := r.readData(b[len(b) : len(b)+int(room)])
-			if err != nil {
-				return 0, nil, err // n == 0 unless the error is fatal
-			}
-			(*dst).b = b[:len(b)+n]
+		if err := r.readPayload(dst); err != nil {
+			return 0, nil, err
 		}
 		fin := r.hdr.Fin
 		if err := r.endFrame(); err != nil {
@@ -568,34 +602,20 @@ func (c *Conn) ReadFrame() (Frame, error) {
 		return Frame{}, err
 	}
 	defer r.mu.Unlock()
-	if !r.hdrOK {
-		if err := r.nextHeader(); err != nil {
-			return Frame{}, err
-		}
-		if r.fb != nil {
-			r.fb.b = r.fb.b[:0]
-		}
+	ctl, err := r.step()
+	if err != nil {
+		return Frame{}, err
 	}
 	h := r.hdr
-	if h.OpCode.IsControl() {
-		if err := r.readControl(); err != nil {
-			return Frame{}, err
-		}
+	if ctl {
 		return Frame{Header: h, Payload: r.ctl[:r.ctlN]}, nil
 	}
 	if r.newMsg && r.deflated && r.zb != nil {
 		r.zb.b = r.zb.b[:0]
 	}
 	r.newMsg = false
-	for r.remain > 0 {
-		r.fb = grow(r.fb, r.remain)
-		b := r.fb.b
-		room := min(int64(cap(b)-len(b)), r.remain)
-		n, err := r.readData(b[len(b) : len(b)+int(room)])
-		if err != nil {
-			return Frame{}, err // n == 0 unless the error is fatal
-		}
-		r.fb.b = b[:len(b)+n]
+	if err := r.readPayload(&r.fb); err != nil {
+		return Frame{}, err
 	}
 	var p []byte
 	if r.fb != nil {
@@ -640,25 +660,13 @@ func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
 	}
 	defer r.mu.Unlock()
 	for {
-		if !r.hdrOK {
-			if err := r.nextHeader(); err != nil {
-				return 0, nil, err
-			}
-		}
-		if r.hdr.OpCode.IsControl() {
-			if err := r.readControl(); err != nil {
-				return 0, nil, err
-			}
-			continue
+		if err := r.nextData(); err != nil {
+			return 0, nil, err
 		}
 		if !r.newMsg {
 			// The rest of a message a previous reader left: drop it.
 			if err := r.skip(); err != nil {
 				return 0, nil, err
-			}
-			r.hdrOK = false
-			if r.hdr.Fin {
-				r.inMsg = false
 			}
 			continue
 		}
@@ -696,32 +704,23 @@ func (m *MessageReader) Read(p []byte) (int, error) {
 	}
 	defer r.mu.Unlock()
 	for {
-		if r.hdrOK && !r.hdr.OpCode.IsControl() {
-			if r.remain > 0 {
-				if len(p) == 0 {
-					return 0, nil
-				}
-				k := min(int64(len(p)), r.remain)
-				return r.readData(p[:k])
-			}
-			fin := r.hdr.Fin
-			if err := r.endFrame(); err != nil {
-				return 0, err
-			}
-			if fin {
-				m.eof = true
-				return 0, io.EOF
-			}
+		if err := r.nextData(); err != nil {
+			return 0, err
 		}
-		if !r.hdrOK {
-			if err := r.nextHeader(); err != nil {
-				return 0, err
+		if r.remain > 0 {
+			if len(p) == 0 {
+				return 0, nil
 			}
+			k := min(int64(len(p)), r.remain)
+			return r.readData(p[:k])
 		}
-		if r.hdr.OpCode.IsControl() {
-			if err := r.readControl(); err != nil {
-				return 0, err
-			}
+		fin := r.hdr.Fin
+		if err := r.endFrame(); err != nil {
+			return 0, err
+		}
+		if fin {
+			m.eof = true
+			return 0, io.EOF
 		}
 	}
 }
