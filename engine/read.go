@@ -587,6 +587,11 @@ type Frame struct {
 	// size-limited and, for text, UTF-8-checked. It is nil otherwise and
 	// owned by the Conn like Payload.
 	Inflated []byte
+	// Compressed reports that the frame belongs to a compressed message:
+	// its first frame had RSV1 set under permessage-deflate (RFC 7692 §6).
+	// It is set on every data frame of such a message, never on a control
+	// frame.
+	Compressed bool
 }
 
 // ReadFrame returns the next frame, data or control, like websocket-client's
@@ -630,7 +635,7 @@ func (c *Conn) ReadFrame() (Frame, error) {
 	if err := r.endFrame(); err != nil {
 		return Frame{}, err
 	}
-	f := Frame{Header: h, Payload: p}
+	f := Frame{Header: h, Payload: p, Compressed: r.deflated}
 	if h.Fin && r.deflated {
 		if err := r.inflateMessage(); err != nil {
 			return Frame{}, err
