@@ -280,17 +280,22 @@ func (a *App) dial(ctx context.Context) (*Conn, error) {
 		}
 		opts.Header = h
 	}
-	opts.onControl = func(op Opcode, p []byte) {
-		switch op {
-		case OpPing:
-			if a.OnPing != nil {
-				a.OnPing(a, p)
-			}
-		case OpPong:
-			a.lastPong.Store(int64(time.Since(appEpoch)))
-			if a.OnPong != nil {
-				a.OnPong(a, p)
-			}
+	userPing, userPong := opts.OnPing, opts.OnPong
+	opts.OnPing = func(p []byte) {
+		if userPing != nil {
+			userPing(p)
+		}
+		if a.OnPing != nil {
+			a.OnPing(a, p)
+		}
+	}
+	opts.OnPong = func(p []byte) {
+		a.lastPong.Store(int64(time.Since(appEpoch)))
+		if userPong != nil {
+			userPong(p)
+		}
+		if a.OnPong != nil {
+			a.OnPong(a, p)
 		}
 	}
 	return Dial(ctx, a.URL, &opts)
@@ -371,8 +376,8 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 	// dispatcher (a callback that called Close and kept running).
 	code, reason := StatusAbnormalClosure, ""
 	var ce *CloseError
-	if pc := c.e.PeerClose(); pc != nil {
-		code, reason = StatusCode(pc.Code), pc.Reason
+	if pc := c.PeerClose(); pc != nil {
+		code, reason = pc.Code, pc.Reason
 	} else if errors.As(err, &ce) {
 		code, reason = ce.Code, ce.Reason
 	}
@@ -430,7 +435,7 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 		case f.Opcode.IsControl():
 			// OnPing/OnPong already ran
 		case f.Opcode != OpContinuation:
-			msgOp, compressed = f.Opcode, f.Rsv&0x4 != 0 // RSV1
+			msgOp, compressed = f.Opcode, f.Compressed
 			if !compressed {
 				a.message(msgOp, f.Payload)
 			} else if f.Fin {
@@ -524,7 +529,13 @@ func (a *App) Send(op Opcode, p []byte) error {
 }
 
 // SendText sends a text message (see Send).
-func (a *App) SendText(s string) error { return a.Send(OpText, stringBytes(s)) }
+func (a *App) SendText(s string) error {
+	c, err := a.current()
+	if err != nil {
+		return err
+	}
+	return c.SendText(s)
+}
 
 // SendBinary sends a binary message (see Send).
 func (a *App) SendBinary(p []byte) error { return a.Send(OpBinary, p) }

@@ -273,12 +273,12 @@ func TestCompressionRecvFrame(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantOp, wantRsv := OpContinuation, byte(0)
+		wantOp := OpContinuation
 		if i == 0 {
-			wantOp, wantRsv = OpText, 4
+			wantOp = OpText
 		}
-		if f.Opcode != wantOp || f.Rsv != wantRsv || f.Fin != (i == 2) {
-			t.Fatalf("frame %d: op %v rsv %#x fin %v", i, f.Opcode, f.Rsv, f.Fin)
+		if f.Opcode != wantOp || !f.Compressed || f.Fin != (i == 2) {
+			t.Fatalf("frame %d: op %v compressed %v fin %v", i, f.Opcode, f.Compressed, f.Fin)
 		}
 		wire = append(wire, f.Payload...)
 		if i < 2 && f.Inflated != nil {

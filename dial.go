@@ -139,8 +139,11 @@ type DialOptions struct {
 	// tests only: RFC 6455 §5.3 requires unpredictable keys.
 	MaskKey func() [4]byte
 
-	// onControl is set by App to see ping, pong and close frames.
-	onControl func(op Opcode, payload []byte)
+	// OnPing and OnPong, if set, are called by the receiving goroutine for
+	// every ping (after it was answered, unless DisableAutoPong) and every
+	// pong the server sends. payload is valid only during the call. They
+	// run inside Recv and the other receive calls, so they must not block.
+	OnPing, OnPong func(payload []byte)
 }
 
 // defaultTimeout bounds connecting plus the handshake when neither
@@ -498,15 +501,23 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 			return nil, nil, err
 		}
 	}
-	if f := opts.onControl; f != nil {
-		cfg.OnControl = func(op wsOpCode, p []byte) { f(Opcode(op), p) }
+	if opts.OnPing != nil || opts.OnPong != nil {
+		onPing, onPong := opts.OnPing, opts.OnPong
+		cfg.OnControl = func(op Opcode, p []byte) {
+			switch {
+			case op == OpPing && onPing != nil:
+				onPing(p)
+			case op == OpPong && onPong != nil:
+				onPong(p)
+			}
+		}
 	}
 	if log != nil {
 		cfg.Trace = frameTracer(log)
 	}
 	ok = true
 	return &Conn{
-		e:           engine.New(nc, pre, cfg),
+		Conn:        engine.New(nc, pre, cfg),
 		status:      resp.StatusCode,
 		header:      resp.Header,
 		subprotocol: resp.Subprotocol,

@@ -29,6 +29,21 @@ masking.
 
 Each DialOptions field names its create_connection counterpart.
 
+# Layers
+
+The package is websocket-client's API on top of package engine, the frame
+engine, and adds nothing twice: Conn embeds *engine.Conn, so every send,
+receive, control and deadline method (Send, Recv, Queue, Flush, NextReader,
+NextWriter, Ping, Pong, Close, Abort, ...) is the engine's, and Opcode,
+StatusCode, Frame, CloseError and the error sentinels are the engine's (and
+package codec's) types and values. Dial adds the opening handshake (URL,
+proxies, TLS, redirects, cookies) and keeps what it produced (Status, Header,
+Subprotocol, Extensions).
+
+To run WebSocket frames over a connection you opened yourself (a QUIC
+stream, a server-side socket, a test pipe), use engine.New directly, with
+codec.WriteRequest and codec.ReadResponse for the handshake if you need one.
+
 # Zero allocations
 
 Sending (Send, SendText, SendBinary, Queue, Flush) and receiving (Recv)

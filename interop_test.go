@@ -140,7 +140,8 @@ func (it interopTarget) dial(t *testing.T, path string, log *controlLog) *Conn {
 	t.Helper()
 	opts := &DialOptions{TLSConfig: it.tls, Timeout: 10 * time.Second}
 	if log != nil {
-		opts.onControl = log.record
+		opts.OnPing = func(p []byte) { log.record(OpPing, p) }
+		opts.OnPong = func(p []byte) { log.record(OpPong, p) }
 	}
 	c, err := Dial(context.Background(), it.url+path, opts)
 	if err != nil {
@@ -251,8 +252,8 @@ func TestInterop(t *testing.T) {
 				if err := c.Close(4001, "x"); err != nil {
 					t.Fatalf("Close: %v (the server did not answer)", err)
 				}
-				if s := log.wait(t, "close"); s != "close 4001 x" {
-					t.Fatalf("server answered %q, want close 4001 x", s)
+				if pc := c.PeerClose(); pc == nil || pc.Code != 4001 || pc.Reason != "x" {
+					t.Fatalf("server answered %v, want close 4001 x", pc)
 				}
 				if it.closeSeen != nil {
 					if !it.closeSeen("4001 x") {

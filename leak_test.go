@@ -5,9 +5,9 @@ import (
 	"os"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/wsclient/wsclient/internal/poolcheck"
 
-	"github.com/wsclient/wsclient/engine"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package's tests if any goroutine is left running at
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}
-		if n := engine.PoolBalance(); n != 0 {
+		if n := poolcheck.Balance(); n != 0 {
 			fmt.Fprintf(os.Stderr, "poolcheck: %d pooled buffers taken and never returned\n", n)
 			code = 1
 		}

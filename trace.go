@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 
 	"github.com/gobwas/ws"
-
-	"github.com/wsclient/wsclient/engine"
 )
 
 type wsOpCode = ws.OpCode
@@ -61,8 +59,8 @@ func traceResponse(log *slog.Logger, status string, h http.Header) {
 }
 
 // frameTracer logs frames. It is installed only when tracing is on.
-func frameTracer(log *slog.Logger) func(engine.Direction, ws.Header, []byte) {
-	return func(dir engine.Direction, h ws.Header, p []byte) {
+func frameTracer(log *slog.Logger) func(bool, ws.Header, []byte) {
+	return func(sent bool, h ws.Header, p []byte) {
 		const show = 32
 		head := p
 		if len(head) > show {
@@ -74,9 +72,9 @@ func frameTracer(log *slog.Logger) func(engine.Direction, ws.Header, []byte) {
 		} else {
 			data = "0x" + hexString(head)
 		}
-		msg := "send frame"
-		if dir == engine.Received {
-			msg = "recv frame"
+		msg := "recv frame"
+		if sent {
+			msg = "send frame"
 		}
 		log.LogAttrs(context.Background(), slog.LevelDebug, msg,
 			slog.String("op", Opcode(h.OpCode).String()),

@@ -3,97 +3,55 @@ package wsclient
 import (
 	"errors"
 	"fmt"
-	"strconv"
-
-	"github.com/gobwas/ws"
 
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/engine"
 )
 
 // Opcode is a WebSocket frame opcode (RFC 6455 §5.2), websocket-client's
-// ABNF.OPCODE_*.
-type Opcode byte
+// ABNF.OPCODE_*. It is the engine's type.
+type Opcode = engine.Opcode
 
 // Opcodes.
 const (
-	OpContinuation Opcode = 0x0
-	OpText         Opcode = 0x1
-	OpBinary       Opcode = 0x2
-	OpClose        Opcode = 0x8
-	OpPing         Opcode = 0x9
-	OpPong         Opcode = 0xA
+	OpContinuation = engine.OpContinuation
+	OpText         = engine.OpText
+	OpBinary       = engine.OpBinary
+	OpClose        = engine.OpClose
+	OpPing         = engine.OpPing
+	OpPong         = engine.OpPong
 )
 
-// String returns the opcode's name as wsdump prints it ("text", "binary", ...).
-func (o Opcode) String() string {
-	switch o {
-	case OpContinuation:
-		return "cont"
-	case OpText:
-		return "text"
-	case OpBinary:
-		return "binary"
-	case OpClose:
-		return "close"
-	case OpPing:
-		return "ping"
-	case OpPong:
-		return "pong"
-	}
-	return "opcode(" + strconv.Itoa(int(o)) + ")"
-}
-
-// IsControl reports whether o is a control opcode (close, ping, pong).
-func (o Opcode) IsControl() bool { return o&0x8 != 0 }
-
-// StatusCode is a close status code (RFC 6455 §7.4).
-type StatusCode uint16
+// StatusCode is a close status code (RFC 6455 §7.4). It is the engine's
+// type.
+type StatusCode = engine.StatusCode
 
 // Close status codes (RFC 6455 §7.4.1, IANA registry).
 const (
-	StatusNormal            StatusCode = 1000
-	StatusGoingAway         StatusCode = 1001
-	StatusProtocolError     StatusCode = 1002
-	StatusUnsupportedData   StatusCode = 1003
-	StatusNoStatus          StatusCode = 1005 // never on the wire: "no status in the close frame"
-	StatusAbnormalClosure   StatusCode = 1006 // never on the wire: "lost without a close frame"
-	StatusInvalidPayload    StatusCode = 1007
-	StatusPolicyViolation   StatusCode = 1008
-	StatusMessageTooBig     StatusCode = 1009
-	StatusMandatoryExt      StatusCode = 1010
-	StatusInternalError     StatusCode = 1011
-	StatusServiceRestart    StatusCode = 1012
-	StatusTryAgainLater     StatusCode = 1013
-	StatusBadGateway        StatusCode = 1014
-	StatusTLSHandshakeError StatusCode = 1015 // never on the wire
+	StatusNormal          = engine.StatusNormal
+	StatusGoingAway       = engine.StatusGoingAway
+	StatusProtocolError   = engine.StatusProtocolError
+	StatusUnsupportedData = engine.StatusUnsupportedData
+	StatusNoStatus        = engine.StatusNoStatus
+	StatusAbnormalClosure = engine.StatusAbnormalClosure
+	StatusInvalidPayload  = engine.StatusInvalidPayload
+	StatusPolicyViolation = engine.StatusPolicyViolation
+	StatusMessageTooBig   = engine.StatusMessageTooBig
+	StatusMandatoryExt    = engine.StatusMandatoryExt
+	StatusInternalError   = engine.StatusInternalError
+	StatusServiceRestart  = engine.StatusServiceRestart
+	StatusTryAgainLater   = engine.StatusTryAgainLater
+	StatusBadGateway      = engine.StatusBadGateway
 )
 
-// CloseError is returned (possibly wrapped; use errors.As) once the peer has
-// closed the connection, with the code and reason of its close frame.
-// Code is StatusNoStatus when the frame carried none and
-// StatusAbnormalClosure when the connection was lost without a close frame.
-type CloseError struct {
-	Code   StatusCode
-	Reason string
+// CloseError is returned (possibly wrapped; use errors.As) once the peer
+// closed the connection, with the code and reason of its close frame. It is
+// the engine's type.
+type CloseError = engine.CloseError
 
-	err *engine.CloseError
-}
-
-func (e *CloseError) Error() string {
-	if e.err != nil {
-		return e.err.Error()
-	}
-	return (&engine.CloseError{Code: ws.StatusCode(e.Code), Reason: e.Reason}).Error()
-}
-
-// Unwrap returns the network error behind an abnormal closure, if any.
-func (e *CloseError) Unwrap() error {
-	if e.err != nil {
-		return e.err.Unwrap()
-	}
-	return nil
-}
+// Frame is one received frame (websocket-client's ABNF); see
+// Conn.RecvFrame. It is the engine's type.
+type Frame = engine.Frame
 
 // Errors. Match them with errors.Is.
 var (
@@ -126,18 +84,6 @@ var (
 // handshake with a status other than 101. Body holds at most the first
 // 4 KiB of the response body. errors.Is(err, ErrBadHandshake) is true.
 type HandshakeError = codec.HandshakeError
-
-// convErr turns engine close errors into *CloseError. Cold path only.
-func convErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *engine.CloseError
-	if errors.As(err, &ce) {
-		return &CloseError{Code: StatusCode(ce.Code), Reason: ce.Reason, err: ce}
-	}
-	return err
-}
 
 func errorf(format string, a ...any) error {
 	return fmt.Errorf("wsclient: "+format, a...)

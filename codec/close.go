@@ -23,13 +23,13 @@ const ErrProtocolClosePayload = ws.ProtocolError("close frame payload of 1 byte"
 var (
 	// ErrCloseCode is returned by CheckLocalCloseCode for a code that must
 	// not appear in a close frame.
-	ErrCloseCode = errors.New("websocket: close code may not be sent")
+	ErrCloseCode = errors.New("wsclient: close code may not be sent")
 	// ErrCloseReasonTooLong is returned by CheckCloseReason for a reason
 	// longer than MaxCloseReason bytes.
-	ErrCloseReasonTooLong = errors.New("websocket: close reason longer than 123 bytes")
+	ErrCloseReasonTooLong = errors.New("wsclient: close reason longer than 123 bytes")
 	// ErrCloseReasonUTF8 is returned by CheckCloseReason for a reason that is
 	// not valid UTF-8.
-	ErrCloseReasonUTF8 = errors.New("websocket: close reason is not valid UTF-8")
+	ErrCloseReasonUTF8 = errors.New("wsclient: close reason is not valid UTF-8")
 )
 
 // ValidCloseCode reports whether code may appear on the wire in a close

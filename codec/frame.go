@@ -14,7 +14,7 @@ const MaxHeaderSize = ws.MaxHeaderSize
 // ErrShortHeader is returned by ParseHeader when b ends before the header
 // does (RFC 6455 §5.2). It is not fatal: read more bytes (HeaderSize tells
 // how many the header needs once two are available) and call it again.
-var ErrShortHeader = errors.New("websocket: short frame header")
+var ErrShortHeader = errors.New("wsclient: short frame header")
 
 // Boxed copies of the gobwas/ws protocol errors. Converting a ws.ProtocolError
 // variable to error allocates (the string is boxed on every conversion, and

@@ -12,7 +12,7 @@ import (
 // ErrInvalidUTF8 reports a text message or close reason received with
 // invalid UTF-8 (RFC 6455 §8.1); a connection fails with close code 1007
 // (§7.4.1).
-var ErrInvalidUTF8 = errors.New("websocket: invalid UTF-8 in text message")
+var ErrInvalidUTF8 = errors.New("wsclient: invalid UTF-8 in text message")
 
 // validBulk reports whether p is entirely valid UTF-8. It is the one place
 // the bulk of every validation goes through, so that a SIMD kernel can be

@@ -5,8 +5,6 @@ package engine
 import (
 	"runtime"
 	"testing"
-
-	"github.com/gobwas/ws"
 )
 
 // collect runs two garbage collections, which leave every sync.Pool empty
@@ -27,10 +25,10 @@ func TestSendAllocsUnderGC(t *testing.T) {
 	for _, n := range []int{16, 1 << 10, 16 << 10, 64 << 10, 1 << 20} {
 		c := New(&discardConn{}, nil, nil)
 		msg := make([]byte, n)
-		c.WriteMessage(ws.OpBinary, msg) // warm up
+		c.Send(OpBinary, msg) // warm up
 		a := testing.AllocsPerRun(50, func() {
 			collect()
-			if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+			if err := c.Send(OpBinary, msg); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -42,7 +40,7 @@ func TestSendAllocsUnderGC(t *testing.T) {
 }
 
 // TestWriteCallsAllocsUnderGC covers the other send calls the same way:
-// WriteFrame of a fragmented message, a message writer, control frames.
+// SendFrame of a fragmented message, a message writer, control frames.
 func TestWriteCallsAllocsUnderGC(t *testing.T) {
 	c := New(&discardConn{}, nil, &Config{WriteBufferSize: 4 << 10})
 	defer c.Abort()
@@ -50,16 +48,16 @@ func TestWriteCallsAllocsUnderGC(t *testing.T) {
 	ping := []byte("ping")
 	send := func() {
 		collect()
-		if err := c.WriteFrame(false, 0, ws.OpBinary, msg[:9000]); err != nil {
+		if err := c.SendFrame(OpBinary, msg[:9000], false); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Ping(ping); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.WriteFrame(true, 0, ws.OpContinuation, msg[9000:]); err != nil {
+		if err := c.SendFrame(OpContinuation, msg[9000:], true); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.WriteFragmented(ws.OpBinary, msg, 6000); err != nil {
+		if err := c.SendFragmented(OpBinary, msg, 6000); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,7 +74,7 @@ func TestIdleHoldsNoLargeBuffer(t *testing.T) {
 	c := New(&discardConn{}, nil, &Config{WriteBufferSize: 4 << 10})
 	defer c.Abort()
 	for _, n := range []int{3000, 40 << 10, 1 << 20} {
-		if err := c.WriteMessage(ws.OpBinary, make([]byte, n)); err != nil {
+		if err := c.Send(OpBinary, make([]byte, n)); err != nil {
 			t.Fatal(err)
 		}
 		c.w.mu.Lock()

@@ -5,19 +5,17 @@ package engine
 import (
 	"strings"
 	"testing"
-
-	"github.com/gobwas/ws"
 )
 
 func TestSendAllocs(t *testing.T) {
 	for _, n := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
-		for _, op := range []ws.OpCode{ws.OpText, ws.OpBinary} {
+		for _, op := range []Opcode{OpText, OpBinary} {
 			c := New(&discardConn{}, nil, nil)
 			defer c.Abort()
 			msg := make([]byte, n)
-			c.WriteMessage(op, msg) // warm the pool
+			c.Send(op, msg) // warm the pool
 			if a := testing.AllocsPerRun(200, func() {
-				if err := c.WriteMessage(op, msg); err != nil {
+				if err := c.Send(op, msg); err != nil {
 					t.Fatal(err)
 				}
 			}); a != 0 {
@@ -31,10 +29,10 @@ func TestQueueAllocs(t *testing.T) {
 	c := New(&discardConn{}, nil, nil)
 	defer c.Abort()
 	msg := make([]byte, 16)
-	c.QueueMessage(ws.OpBinary, msg)
+	c.Queue(OpBinary, msg)
 	c.Flush()
 	if a := testing.AllocsPerRun(1000, func() {
-		c.QueueMessage(ws.OpBinary, msg)
+		c.Queue(OpBinary, msg)
 	}); a != 0 {
 		t.Errorf("QueueMessage: %v allocs, want 0", a)
 	}
@@ -45,7 +43,7 @@ func TestQueueAllocs(t *testing.T) {
 
 func TestReceiveAllocs(t *testing.T) {
 	for _, n := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
-		for _, op := range []ws.OpCode{ws.OpText, ws.OpBinary} {
+		for _, op := range []Opcode{OpText, OpBinary} {
 			msg := make([]byte, n)
 			for i := range msg {
 				msg[i] = 'a' + byte(i%26)
@@ -53,17 +51,17 @@ func TestReceiveAllocs(t *testing.T) {
 			// Fragmented, with a pong in between, to cover reassembly.
 			var stream []byte
 			stream = append(stream, frame(false, op, msg[:n/2])...)
-			stream = append(stream, frame(true, ws.OpPong, []byte("p"))...)
-			stream = append(stream, frame(true, ws.OpContinuation, msg[n/2:])...)
+			stream = append(stream, frame(true, OpPong, []byte("p"))...)
+			stream = append(stream, frame(true, OpContinuation, msg[n/2:])...)
 			c := New(&discardConn{stream: stream}, nil, nil)
 			defer c.Abort()
 			for range 3 { // warm up: buffers grow to size
-				if _, _, err := c.ReadMessage(); err != nil {
+				if _, _, err := c.Recv(); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if a := testing.AllocsPerRun(100, func() {
-				if _, p, err := c.ReadMessage(); err != nil || len(p) != n {
+				if _, p, err := c.Recv(); err != nil || len(p) != n {
 					t.Fatal(len(p), err)
 				}
 			}); a != 0 {
@@ -74,11 +72,11 @@ func TestReceiveAllocs(t *testing.T) {
 }
 
 func TestPingAutoPongAllocs(t *testing.T) {
-	stream := append(frame(true, ws.OpPing, []byte("ping")), frame(true, ws.OpBinary, []byte("data"))...)
+	stream := append(frame(true, OpPing, []byte("ping")), frame(true, OpBinary, []byte("data"))...)
 	c := New(&discardConn{stream: stream}, nil, nil)
 	defer c.Abort()
-	c.ReadMessage()
-	if a := testing.AllocsPerRun(500, func() { c.ReadMessage() }); a != 0 {
+	c.Recv()
+	if a := testing.AllocsPerRun(500, func() { c.Recv() }); a != 0 {
 		t.Errorf("ReadMessage with ping: %v allocs, want 0", a)
 	}
 }
@@ -91,13 +89,13 @@ func TestCompressorIdle(t *testing.T) {
 	for i := range msg {
 		msg[i] = byte(i * 7919 >> 3)
 	}
-	if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+	if err := c.Send(OpBinary, msg); err != nil {
 		t.Fatal(err)
 	}
 	if b := c.comp.out.b; b != nil && cap(b.b) > keepBuf {
 		t.Fatalf("idle compressor holds a %d-byte buffer", cap(b.b))
 	}
-	if err := c.WriteMessage(ws.OpText, []byte(strings.Repeat("small json ", 40))); err != nil {
+	if err := c.Send(OpText, []byte(strings.Repeat("small json ", 40))); err != nil {
 		t.Fatal(err)
 	}
 	c.Abort()

@@ -56,7 +56,7 @@ func BenchmarkSend(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
-					if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+					if err := c.Send(OpBinary, msg); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -96,7 +96,7 @@ func BenchmarkSendQueued(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				if err := c.QueueMessage(ws.OpBinary, msg); err != nil {
+				if err := c.Queue(OpBinary, msg); err != nil {
 					b.Fatal(err)
 				}
 				if i%1000 == 999 {
@@ -121,7 +121,7 @@ func BenchmarkSendParallel(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+					if err := c.Send(OpBinary, msg); err != nil {
 						b.Error(err)
 						return
 					}
@@ -134,7 +134,7 @@ func BenchmarkSendParallel(b *testing.B) {
 // BenchmarkReceive reads messages from a pre-built frame stream (text is
 // UTF-8 validated).
 func BenchmarkReceive(b *testing.B) {
-	for _, op := range []ws.OpCode{ws.OpBinary, ws.OpText} {
+	for _, op := range []Opcode{OpBinary, OpText} {
 		for _, n := range benchSizes {
 			msg := make([]byte, n)
 			for i := range msg {
@@ -144,13 +144,13 @@ func BenchmarkReceive(b *testing.B) {
 			for len(stream) < 4<<20 {
 				stream = append(stream, frame(true, op, msg)...)
 			}
-			b.Run(map[ws.OpCode]string{ws.OpText: "text", ws.OpBinary: "binary"}[op]+"/"+strconv.Itoa(n), func(b *testing.B) {
+			b.Run(map[Opcode]string{OpText: "text", OpBinary: "binary"}[op]+"/"+strconv.Itoa(n), func(b *testing.B) {
 				c := New(&discardConn{stream: stream}, nil, nil)
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
-					if _, _, err := c.ReadMessage(); err != nil {
+					if _, _, err := c.Recv(); err != nil {
 						b.Fatal(err)
 					}
 				}

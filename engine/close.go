@@ -19,7 +19,6 @@ func (c *Conn) sendClose(code ws.StatusCode, reason string) error {
 		return nil
 	}
 	c.closeSent = true
-	c.closeCode = code
 	c.closeMu.Unlock()
 	var p [2 + codec.MaxCloseReason]byte
 	n := codec.PutClose(p[:], code, reason)
@@ -38,7 +37,7 @@ func (c *Conn) peerClosed(ce *CloseError) {
 	if !first {
 		return
 	}
-	code := ce.Code
+	code := ws.StatusCode(ce.Code)
 	if !codec.ValidCloseCode(code) {
 		code = ws.StatusNoStatusRcvd // answer with an empty close
 	}
@@ -87,7 +86,7 @@ func (c *Conn) fail(code ws.StatusCode, err error) error {
 type pongTimeout struct{ d time.Duration }
 
 func (e *pongTimeout) Error() string {
-	return fmt.Sprintf("websocket: automatic pong not written within %v, the peer is not reading: %v", e.d, os.ErrDeadlineExceeded)
+	return fmt.Sprintf("wsclient: automatic pong not written within %v, the peer is not reading: %v", e.d, os.ErrDeadlineExceeded)
 }
 
 func (e *pongTimeout) Timeout() bool { return true }
@@ -103,21 +102,29 @@ func (c *Conn) pongTimedOut() error {
 	return err
 }
 
-// Close performs the closing handshake (RFC 6455 §7.1.2): it sends a close
-// frame with code and reason, waits up to CloseTimeout for the peer's close
-// frame (discarding data that arrives first), then closes the network
-// connection. It never blocks longer than CloseTimeout, even when the peer
-// is dead or the network stalls. It returns nil when the peer answered.
+// Close performs the closing handshake (RFC 6455 §7.1.2; websocket-client's
+// close): it sends a close frame with code and reason, waits up to
+// CloseTimeout (default 3 s) for the peer's close frame, then closes the
+// network connection. It never blocks longer than that, even on a dead peer
+// or a stalled TLS connection. It returns nil when the peer answered, and an
+// error wrapping os.ErrDeadlineExceeded when it did not. After Close, every
+// call returns an error wrapping net.ErrClosed. Code 1005 (StatusNoStatus)
+// sends a close frame without a status.
 //
-// If another goroutine is receiving, that goroutine reads the peer's close
-// and Close waits for it. Code 1005 (StatusNoStatusRcvd) sends a close frame
-// without a status.
-func (c *Conn) Close(code ws.StatusCode, reason string) error {
+// Messages the peer sends after our close frame are discarded, as
+// websocket-client's close() does: if no goroutine is inside Recv (or
+// another receive call) when Close starts, Close itself reads and drops them
+// while it waits for the peer's close; if one is, that receiver keeps
+// reading, gets those messages, and Close waits for it to see the peer's
+// close frame. To receive every message up to the close, keep a receiver
+// running and call Close from another goroutine.
+func (c *Conn) Close(status StatusCode, reason string) error {
+	code := ws.StatusCode(status)
 	if code != ws.StatusNoStatusRcvd && !codec.ValidCloseCode(code) {
-		return fmt.Errorf("websocket: close code %d may not be sent", code)
+		return fmt.Errorf("wsclient: close code %d may not be sent", code)
 	}
 	if len(reason) > codec.MaxCloseReason {
-		return fmt.Errorf("websocket: close reason is %d bytes, more than %d", len(reason), codec.MaxCloseReason)
+		return fmt.Errorf("wsclient: close reason is %d bytes, more than %d", len(reason), codec.MaxCloseReason)
 	}
 	if !utf8.ValidString(reason) {
 		return errNotText
@@ -144,7 +151,7 @@ func (c *Conn) Close(code ws.StatusCode, reason string) error {
 			select {
 			case <-c.closeDone:
 			case <-t.C:
-				err = fmt.Errorf("websocket: close handshake: %w", os.ErrDeadlineExceeded)
+				err = fmt.Errorf("wsclient: close handshake: %w", os.ErrDeadlineExceeded)
 			}
 			t.Stop()
 		}
@@ -174,9 +181,9 @@ func (c *Conn) awaitClose() error {
 		if _, ok := r.err.(*CloseError); ok && c.peerClose != nil {
 			return nil
 		}
-		return fmt.Errorf("websocket: close handshake: %w", r.err)
+		return fmt.Errorf("wsclient: close handshake: %w", r.err)
 	}
-	return fmt.Errorf("websocket: close handshake: %w", os.ErrDeadlineExceeded)
+	return fmt.Errorf("wsclient: close handshake: %w", os.ErrDeadlineExceeded)
 }
 
 // Abort closes the network connection at once, without a close handshake.
@@ -203,7 +210,7 @@ func (c *Conn) Pong(p []byte) error { return c.control(ws.OpPong, p) }
 
 func (c *Conn) control(op ws.OpCode, p []byte) error {
 	if len(p) > ws.MaxControlFramePayloadSize {
-		return fmt.Errorf("websocket: %v payload is %d bytes, more than 125", op, len(p))
+		return fmt.Errorf("wsclient: %v payload is %d bytes, more than 125", op, len(p))
 	}
 	return c.w.send(true, 0, op, p, fFlush|fControl)
 }

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"testing"
-
-	"github.com/gobwas/ws"
 )
 
 // TestReadFrameCompressed: Frame.Compressed marks every data frame of a
@@ -14,24 +12,24 @@ func TestReadFrameCompressed(t *testing.T) {
 	z := deflated(t, []byte("hello, compressed world"))
 	z = z[:len(z)-len(tail)]
 	s.write(
-		frameRsv(false, rsv1, ws.OpText, z[:5]),
-		frame(true, ws.OpPing, []byte("p")),
-		frame(true, ws.OpContinuation, z[5:]),
-		frame(true, ws.OpText, []byte("plain")),
+		frameRsv(false, rsv1, OpText, z[:5]),
+		frame(true, OpPing, []byte("p")),
+		frame(true, OpContinuation, z[5:]),
+		frame(true, OpText, []byte("plain")),
 	)
 	want := []struct {
-		op         ws.OpCode
+		op         Opcode
 		compressed bool
 	}{
-		{ws.OpText, true}, {ws.OpPing, false}, {ws.OpContinuation, true}, {ws.OpText, false},
+		{OpText, true}, {OpPing, false}, {OpContinuation, true}, {OpText, false},
 	}
 	for i, w := range want {
-		f, err := c.ReadFrame()
+		f, err := c.RecvFrame()
 		if err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
-		if f.Header.OpCode != w.op || f.Compressed != w.compressed {
-			t.Errorf("frame %d: %v Compressed=%v, want %v Compressed=%v", i, f.Header.OpCode, f.Compressed, w.op, w.compressed)
+		if f.Opcode != w.op || f.Compressed != w.compressed {
+			t.Errorf("frame %d: %v Compressed=%v, want %v Compressed=%v", i, f.Opcode, f.Compressed, w.op, w.compressed)
 		}
 		if i == 2 && string(f.Inflated) != "hello, compressed world" {
 			t.Errorf("last frame inflated to %q", f.Inflated)

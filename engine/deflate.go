@@ -149,7 +149,7 @@ type decompressor struct {
 	dict []byte       // last ≤32 KiB of output, for context takeover
 }
 
-var errDeflate = errors.New("websocket: invalid permessage-deflate data")
+var errDeflate = errors.New("wsclient: invalid permessage-deflate data")
 
 // inflate decompresses in (one whole message, with tail appended) into dst,
 // replacing its contents, and returns the buffer that holds the message (dst

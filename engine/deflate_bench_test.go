@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gobwas/ws"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -35,7 +34,7 @@ func BenchmarkDeflate(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
-					if err := c.WriteMessage(ws.OpText, msg); err != nil {
+					if err := c.Send(OpText, msg); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -47,14 +46,14 @@ func BenchmarkDeflate(b *testing.B) {
 			fw.Write(msg)
 			fw.Flush()
 			p := z.Bytes()[:z.Len()-4]
-			stream := frameRsv(true, rsv1, ws.OpText, p)
+			stream := frameRsv(true, rsv1, OpText, p)
 			c := New(&discardConn{stream: stream}, nil, &Config{Deflate: &Deflate{ServerNoContextTakeover: true}})
 			b.ReportMetric(float64(len(p))/float64(n), "ratio")
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				if _, got, err := c.ReadMessage(); err != nil || len(got) != n {
+				if _, got, err := c.Recv(); err != nil || len(got) != n {
 					b.Fatal(len(got), err)
 				}
 			}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-
 	"github.com/wsclient/wsclient/codec"
 )
 
@@ -30,14 +28,14 @@ func randBytes(n int, seed uint64) []byte {
 func TestSendReceiveSizes(t *testing.T) {
 	c, s := pair(t, &Config{WriteBufferSize: 4096, ChunkSize: 1000})
 	for _, n := range []int{0, 1, 125, 126, 127, 4082, 4083, 65535, 65536, 1<<20 + 3} {
-		for _, op := range []ws.OpCode{ws.OpBinary, ws.OpText} {
+		for _, op := range []Opcode{OpBinary, OpText} {
 			msg := randBytes(n, uint64(n))
-			if op == ws.OpText {
+			if op == OpText {
 				msg = bytes.Repeat([]byte("é"), n/2)
 			}
 			orig := bytes.Clone(msg)
 			errc := make(chan error, 1)
-			go func() { errc <- c.WriteMessage(op, msg) }()
+			go func() { errc <- c.Send(op, msg) }()
 			gotOp, got, err := s.readMessage()
 			if err != nil {
 				t.Fatal(err)
@@ -54,12 +52,12 @@ func TestSendReceiveSizes(t *testing.T) {
 			// Echo back as the server, fragmented in 3 when large.
 			go func() {
 				if len(got) > 1000 {
-					s.write(frame(false, op, got[:300]), frame(false, ws.OpContinuation, got[300:700]), frame(true, ws.OpContinuation, got[700:]))
+					s.write(frame(false, op, got[:300]), frame(false, OpContinuation, got[300:700]), frame(true, OpContinuation, got[700:]))
 				} else {
 					s.write(frame(true, op, got))
 				}
 			}()
-			rop, rp, err := c.ReadMessage()
+			rop, rp, err := c.Recv()
 			if err != nil {
 				t.Fatalf("ReadMessage(%d): %v", n, err)
 			}
@@ -86,27 +84,27 @@ func protocolCases() []struct {
 	}
 	masked := []byte{0x82, 0x81, 1, 2, 3, 4, 'x'}
 	return []tc{
-		{"rsv1 without extension", frameRsv(true, 4, ws.OpBinary, []byte("x")), 1002, ErrProtocol},
-		{"rsv2", frameRsv(true, 2, ws.OpBinary, []byte("x")), 1002, ErrProtocol},
-		{"rsv3", frameRsv(true, 1, ws.OpText, []byte("x")), 1002, ErrProtocol},
+		{"rsv1 without extension", frameRsv(true, 4, OpBinary, []byte("x")), 1002, ErrProtocol},
+		{"rsv2", frameRsv(true, 2, OpBinary, []byte("x")), 1002, ErrProtocol},
+		{"rsv3", frameRsv(true, 1, OpText, []byte("x")), 1002, ErrProtocol},
 		{"opcode 3", frame(true, 3, nil), 1002, ErrProtocol},
 		{"opcode 7", frame(true, 7, nil), 1002, ErrProtocol},
 		{"opcode 11", frame(true, 0xB, nil), 1002, ErrProtocol},
 		{"opcode 15", frame(true, 0xF, nil), 1002, ErrProtocol},
-		{"fragmented ping", frame(false, ws.OpPing, nil), 1002, ErrProtocol},
-		{"126-byte ping", frame(true, ws.OpPing, long), 1002, ErrProtocol},
+		{"fragmented ping", frame(false, OpPing, nil), 1002, ErrProtocol},
+		{"126-byte ping", frame(true, OpPing, long), 1002, ErrProtocol},
 		{"masked server frame", masked, 1002, ErrProtocol},
-		{"continuation without start", frame(true, ws.OpContinuation, []byte("x")), 1002, ErrProtocol},
-		{"data inside fragmented message", append(frame(false, ws.OpText, []byte("a")), frame(true, ws.OpText, []byte("b"))...), 1002, ErrProtocol},
+		{"continuation without start", frame(true, OpContinuation, []byte("x")), 1002, ErrProtocol},
+		{"data inside fragmented message", append(frame(false, OpText, []byte("a")), frame(true, OpText, []byte("b"))...), 1002, ErrProtocol},
 		{"length with MSB set", []byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0}, 1002, ErrProtocol},
 		{"length over limit", []byte{0x82, 127, 0, 0, 0, 0, 0, 0x10, 0, 0}, 1009, ErrMessageTooBig},
-		{"fragments over limit", append(frame(false, ws.OpBinary, make([]byte, 600)), frame(true, ws.OpContinuation, make([]byte, 600))...), 1009, ErrMessageTooBig},
-		{"invalid utf8", frame(true, ws.OpText, []byte{'a', 0xff}), 1007, codec.ErrInvalidUTF8},
-		{"surrogate utf8", frame(true, ws.OpText, []byte{0xed, 0xa0, 0x80}), 1007, codec.ErrInvalidUTF8},
-		{"utf8 split across fragments, invalid", append(frame(false, ws.OpText, []byte{'a', 0xe2}), frame(true, ws.OpContinuation, []byte{0x28, 0xa1})...), 1007, codec.ErrInvalidUTF8},
-		{"truncated utf8 at message end", append(frame(false, ws.OpText, []byte{'a', 0xe2}), frame(true, ws.OpContinuation, []byte{0x82})...), 1007, codec.ErrInvalidUTF8},
-		{"close 1-byte payload", frame(true, ws.OpClose, []byte{3}), 1002, ErrProtocol},
-		{"close reason invalid utf8", frame(true, ws.OpClose, append(closePayload(1000, "ok"), 0xff)), 1007, codec.ErrInvalidUTF8},
+		{"fragments over limit", append(frame(false, OpBinary, make([]byte, 600)), frame(true, OpContinuation, make([]byte, 600))...), 1009, ErrMessageTooBig},
+		{"invalid utf8", frame(true, OpText, []byte{'a', 0xff}), 1007, codec.ErrInvalidUTF8},
+		{"surrogate utf8", frame(true, OpText, []byte{0xed, 0xa0, 0x80}), 1007, codec.ErrInvalidUTF8},
+		{"utf8 split across fragments, invalid", append(frame(false, OpText, []byte{'a', 0xe2}), frame(true, OpContinuation, []byte{0x28, 0xa1})...), 1007, codec.ErrInvalidUTF8},
+		{"truncated utf8 at message end", append(frame(false, OpText, []byte{'a', 0xe2}), frame(true, OpContinuation, []byte{0x82})...), 1007, codec.ErrInvalidUTF8},
+		{"close 1-byte payload", frame(true, OpClose, []byte{3}), 1002, ErrProtocol},
+		{"close reason invalid utf8", frame(true, OpClose, append(closePayload(1000, "ok"), 0xff)), 1007, codec.ErrInvalidUTF8},
 	}
 }
 
@@ -118,13 +116,13 @@ func TestProtocolErrors(t *testing.T) {
 			in   []byte
 			code uint16
 			err  error
-		}{fmt.Sprintf("close code %d", code), frame(true, ws.OpClose, closePayload(code, "")), 1002, ErrProtocol})
+		}{fmt.Sprintf("close code %d", code), frame(true, OpClose, closePayload(code, "")), 1002, ErrProtocol})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, s := pair(t, &Config{MaxMessageSize: 1000})
 			go s.write(tc.in)
-			_, _, err := c.ReadMessage()
+			_, _, err := c.Recv()
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("ReadMessage error = %v, want %v", err, tc.err)
 			}
@@ -132,10 +130,10 @@ func TestProtocolErrors(t *testing.T) {
 				t.Fatalf("client sent close %d, want %d", code, tc.code)
 			}
 			// The error is sticky and the connection unusable.
-			if _, _, err2 := c.ReadMessage(); !errors.Is(err2, tc.err) {
+			if _, _, err2 := c.Recv(); !errors.Is(err2, tc.err) {
 				t.Fatalf("second ReadMessage error = %v, want %v", err2, tc.err)
 			}
-			if err := c.WriteMessage(ws.OpText, []byte("x")); err == nil {
+			if err := c.Send(OpText, []byte("x")); err == nil {
 				t.Fatal("WriteMessage after failure succeeded")
 			}
 		})
@@ -145,20 +143,20 @@ func TestProtocolErrors(t *testing.T) {
 func TestValidCloseCodesAccepted(t *testing.T) {
 	for _, code := range []uint16{1000, 1001, 1003, 1007, 1011, 1014, 3000, 4999} {
 		c, s := pair(t, nil)
-		go s.write(frame(true, ws.OpClose, closePayload(code, "bye now")))
-		_, _, err := c.ReadMessage()
+		go s.write(frame(true, OpClose, closePayload(code, "bye now")))
+		_, _, err := c.Recv()
 		var ce *CloseError
-		if !errors.As(err, &ce) || ce.Code != ws.StatusCode(code) || ce.Reason != "bye now" {
+		if !errors.As(err, &ce) || ce.Code != StatusCode(code) || ce.Reason != "bye now" {
 			t.Fatalf("code %d: got %v", code, err)
 		}
 		if got, _ := s.expectClose(); got != code {
 			t.Fatalf("client answered close %d, want %d", got, code)
 		}
 		// Every later call reports the peer's close.
-		if _, _, err := c.ReadMessage(); !errors.As(err, &ce) {
+		if _, _, err := c.Recv(); !errors.As(err, &ce) {
 			t.Fatalf("second read: %v", err)
 		}
-		if err := c.WriteMessage(ws.OpText, nil); !errors.As(err, &ce) {
+		if err := c.Send(OpText, nil); !errors.As(err, &ce) {
 			t.Fatalf("write after peer close: %v", err)
 		}
 	}
@@ -166,8 +164,8 @@ func TestValidCloseCodesAccepted(t *testing.T) {
 
 func TestEmptyClosePayload(t *testing.T) {
 	c, s := pair(t, nil)
-	go s.write(frame(true, ws.OpClose, nil))
-	_, _, err := c.ReadMessage()
+	go s.write(frame(true, OpClose, nil))
+	_, _, err := c.Recv()
 	var ce *CloseError
 	if !errors.As(err, &ce) || ce.Code != 1005 {
 		t.Fatalf("got %v", err)
@@ -179,20 +177,20 @@ func TestEmptyClosePayload(t *testing.T) {
 
 func TestControlInterleavedWithFragments(t *testing.T) {
 	var seen []string
-	c, s := pair(t, &Config{OnControl: func(op ws.OpCode, p []byte) { seen = append(seen, fmt.Sprintf("%d:%s", op, p)) }})
+	c, s := pair(t, &Config{OnControl: func(op Opcode, p []byte) { seen = append(seen, fmt.Sprintf("%d:%s", op, p)) }})
 	go s.write(
-		frame(false, ws.OpText, []byte("hel")),
-		frame(true, ws.OpPing, []byte("p1")),
-		frame(false, ws.OpContinuation, []byte("lo ")),
-		frame(true, ws.OpPong, []byte("p2")),
-		frame(true, ws.OpContinuation, []byte("wörld")),
+		frame(false, OpText, []byte("hel")),
+		frame(true, OpPing, []byte("p1")),
+		frame(false, OpContinuation, []byte("lo ")),
+		frame(true, OpPong, []byte("p2")),
+		frame(true, OpContinuation, []byte("wörld")),
 	)
-	op, p, err := c.ReadMessage()
-	if err != nil || op != ws.OpText || string(p) != "hello wörld" {
+	op, p, err := c.Recv()
+	if err != nil || op != OpText || string(p) != "hello wörld" {
 		t.Fatalf("got %v %q %v", op, p, err)
 	}
 	h, pong, err := s.readFrame()
-	if err != nil || h.OpCode != ws.OpPong || string(pong) != "p1" {
+	if err != nil || Opcode(h.OpCode) != OpPong || string(pong) != "p1" {
 		t.Fatalf("auto pong: %+v %q %v", h, pong, err)
 	}
 	if strings.Join(seen, ",") != "9:p1,10:p2" {
@@ -202,13 +200,13 @@ func TestControlInterleavedWithFragments(t *testing.T) {
 
 func TestDisableAutoPong(t *testing.T) {
 	c, s := pair(t, &Config{DisableAutoPong: true})
-	go s.write(frame(true, ws.OpPing, []byte("x")), frame(true, ws.OpText, []byte("m")))
-	if _, p, err := c.ReadMessage(); err != nil || string(p) != "m" {
+	go s.write(frame(true, OpPing, []byte("x")), frame(true, OpText, []byte("m")))
+	if _, p, err := c.Recv(); err != nil || string(p) != "m" {
 		t.Fatal(p, err)
 	}
-	c.WriteMessage(ws.OpBinary, []byte("after"))
+	c.Send(OpBinary, []byte("after"))
 	h, _, _ := s.readFrame()
-	if h.OpCode != ws.OpBinary {
+	if Opcode(h.OpCode) != OpBinary {
 		t.Fatalf("first client frame %v, want binary (no pong)", h.OpCode)
 	}
 }
@@ -216,19 +214,19 @@ func TestDisableAutoPong(t *testing.T) {
 func TestReadFrame(t *testing.T) {
 	c, s := pair(t, nil)
 	go s.write(
-		frame(false, ws.OpBinary, []byte("ab")),
-		frame(true, ws.OpPing, []byte("pp")),
-		frame(true, ws.OpContinuation, []byte("cd")),
+		frame(false, OpBinary, []byte("ab")),
+		frame(true, OpPing, []byte("pp")),
+		frame(true, OpContinuation, []byte("cd")),
 	)
 	want := []struct {
-		op  ws.OpCode
+		op  Opcode
 		fin bool
 		p   string
-	}{{ws.OpBinary, false, "ab"}, {ws.OpPing, true, "pp"}, {ws.OpContinuation, true, "cd"}}
+	}{{OpBinary, false, "ab"}, {OpPing, true, "pp"}, {OpContinuation, true, "cd"}}
 	for _, w := range want {
-		f, err := c.ReadFrame()
-		if err != nil || f.Header.OpCode != w.op || f.Header.Fin != w.fin || string(f.Payload) != w.p {
-			t.Fatalf("got %+v %q %v, want %+v", f.Header, f.Payload, err, w)
+		f, err := c.RecvFrame()
+		if err != nil || f.Opcode != w.op || f.Fin != w.fin || string(f.Payload) != w.p {
+			t.Fatalf("got %+v %v, want %+v", f, err, w)
 		}
 	}
 }
@@ -236,20 +234,20 @@ func TestReadFrame(t *testing.T) {
 func TestReadResumesAfterTimeoutMidFrame(t *testing.T) {
 	c, s := pair(t, nil)
 	msg := bytes.Repeat([]byte("äbc"), 1000) // split inside a code point below
-	b := frame(true, ws.OpText, msg)
+	b := frame(true, OpText, msg)
 	s.write(b[:1]) // half a header
 	c.NetConn().SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, _, err := c.ReadMessage(); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, _, err := c.Recv(); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("want deadline error, got %v", err)
 	}
 	s.write(b[1:1001])
 	c.NetConn().SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, _, err := c.ReadMessage(); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, _, err := c.Recv(); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("want deadline error, got %v", err)
 	}
 	s.write(b[1001:])
 	c.NetConn().SetReadDeadline(time.Time{})
-	_, p, err := c.ReadMessage()
+	_, p, err := c.Recv()
 	if err != nil || !bytes.Equal(p, msg) {
 		t.Fatalf("after timeouts: %d bytes, %v", len(p), err)
 	}
@@ -257,14 +255,14 @@ func TestReadResumesAfterTimeoutMidFrame(t *testing.T) {
 
 func TestSlowDrip(t *testing.T) {
 	c, s := pair(t, nil)
-	b := append(frame(false, ws.OpText, []byte("héllo ")), frame(true, ws.OpContinuation, []byte("wörld"))...)
+	b := append(frame(false, OpText, []byte("héllo ")), frame(true, OpContinuation, []byte("wörld"))...)
 	go func() {
 		for i := range b {
 			s.write(b[i : i+1])
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	_, p, err := c.ReadMessage()
+	_, p, err := c.Recv()
 	if err != nil || string(p) != "héllo wörld" {
 		t.Fatalf("%q %v", p, err)
 	}
@@ -272,10 +270,10 @@ func TestSlowDrip(t *testing.T) {
 
 func TestServerClosesMidFrame(t *testing.T) {
 	c, s := pair(t, nil)
-	b := frame(true, ws.OpBinary, make([]byte, 100))
+	b := frame(true, OpBinary, make([]byte, 100))
 	s.write(b[:50])
 	s.nc.Close()
-	_, _, err := c.ReadMessage()
+	_, _, err := c.Recv()
 	var ce *CloseError
 	if !errors.As(err, &ce) || ce.Code != 1006 || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("got %v, want CloseError 1006 wrapping io.ErrUnexpectedEOF", err)
@@ -290,14 +288,14 @@ func TestCloseHandshake(t *testing.T) {
 	if code != 1000 || reason != "done" {
 		t.Fatalf("server got close %d %q", code, reason)
 	}
-	s.write(frame(true, ws.OpText, []byte("late data is discarded")), frame(true, ws.OpClose, closePayload(1000, "")))
+	s.write(frame(true, OpText, []byte("late data is discarded")), frame(true, OpClose, closePayload(1000, "")))
 	if err := <-done; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, _, err := c.ReadMessage(); !errors.Is(err, net.ErrClosed) {
+	if _, _, err := c.Recv(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("read after Close: %v", err)
 	}
-	if err := c.WriteMessage(ws.OpText, nil); !errors.Is(err, net.ErrClosed) {
+	if err := c.Send(OpText, nil); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("write after Close: %v", err)
 	}
 	if err := c.Close(1000, ""); !errors.Is(err, net.ErrClosed) {
@@ -309,7 +307,7 @@ func TestCloseWhileAnotherGoroutineReads(t *testing.T) {
 	c, s := pair(t, nil)
 	readErr := make(chan error, 1)
 	go func() {
-		_, _, err := c.ReadMessage()
+		_, _, err := c.Recv()
 		readErr <- err
 	}()
 	time.Sleep(20 * time.Millisecond) // let the reader block
@@ -318,7 +316,7 @@ func TestCloseWhileAnotherGoroutineReads(t *testing.T) {
 	if code, _ := s.expectClose(); code != 1001 {
 		t.Fatalf("server got %d", code)
 	}
-	s.write(frame(true, ws.OpClose, closePayload(1001, "")))
+	s.write(frame(true, OpClose, closePayload(1001, "")))
 	if err := <-done; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -346,7 +344,7 @@ func TestCloseStalledWriter(t *testing.T) {
 	// blocks; Close must still return within its timeout.
 	c, s := pair(t, &Config{CloseTimeout: 200 * time.Millisecond})
 	_ = s
-	go c.WriteMessage(ws.OpBinary, make([]byte, 64<<20))
+	go c.Send(OpBinary, make([]byte, 64<<20))
 	time.Sleep(50 * time.Millisecond)
 	done := make(chan error, 1)
 	go func() { done <- c.Close(1000, "") }()
@@ -378,7 +376,7 @@ func TestAbort(t *testing.T) {
 	if _, _, err := s.readFrame(); !errors.Is(err, io.EOF) {
 		t.Fatalf("server saw %v, want EOF without a close frame", err)
 	}
-	if err := c.WriteMessage(ws.OpText, nil); !errors.Is(err, net.ErrClosed) {
+	if err := c.Send(OpText, nil); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("write after Abort: %v", err)
 	}
 }
@@ -395,7 +393,7 @@ func TestConcurrentSenders(t *testing.T) {
 				n := 16 + (g*7919+i*131)%20000 // small and large (chunked) messages
 				msg := bytes.Repeat([]byte{byte('a' + g)}, n)
 				copy(msg, fmt.Sprintf("%d:%d:", g, i))
-				if err := c.WriteMessage(ws.OpBinary, msg); err != nil {
+				if err := c.Send(OpBinary, msg); err != nil {
 					t.Errorf("sender %d: %v", g, err)
 					return
 				}
@@ -435,7 +433,7 @@ func TestQueueAndFlush(t *testing.T) {
 	const n = 5000
 	go func() {
 		for i := range n {
-			if err := c.QueueMessage(ws.OpText, []byte(fmt.Sprintf("m%05d", i))); err != nil {
+			if err := c.Queue(OpText, []byte(fmt.Sprintf("m%05d", i))); err != nil {
 				t.Error(err)
 				return
 			}
@@ -457,7 +455,7 @@ func TestQueueAndFlush(t *testing.T) {
 
 func TestFlushDelay(t *testing.T) {
 	c, s := pair(t, &Config{FlushDelay: 10 * time.Millisecond})
-	if err := c.QueueMessage(ws.OpText, []byte("soon")); err != nil {
+	if err := c.Queue(OpText, []byte("soon")); err != nil {
 		t.Fatal(err)
 	}
 	_, p, err := s.readMessage() // arrives without Flush
@@ -470,7 +468,7 @@ func TestStreamingWriterAndReader(t *testing.T) {
 	c, s := pair(t, nil)
 	msg := randBytes(100_000, 3)
 	go func() {
-		w, err := c.NextWriter(ws.OpBinary, 4096)
+		w, err := c.NextWriter(OpBinary, 4096)
 		if err != nil {
 			t.Error(err)
 			return
@@ -497,7 +495,7 @@ func TestStreamingWriterAndReader(t *testing.T) {
 		if h.Length > 4096 {
 			t.Fatalf("frame of %d bytes, fragment size 4096", h.Length)
 		}
-		if (frames == 0) != (h.OpCode == ws.OpBinary) {
+		if (frames == 0) != (Opcode(h.OpCode) == OpBinary) {
 			t.Fatalf("frame %d has opcode %v", frames, h.OpCode)
 		}
 		frames++
@@ -511,17 +509,17 @@ func TestStreamingWriterAndReader(t *testing.T) {
 	}
 
 	// Reader side: a fragmented message with a ping in the middle.
-	go s.write(frame(false, ws.OpText, msg[:0]), frame(false, ws.OpContinuation, []byte("abc")),
-		frame(true, ws.OpPing, nil), frame(true, ws.OpContinuation, []byte("def")), frame(true, ws.OpBinary, []byte("next")))
+	go s.write(frame(false, OpText, msg[:0]), frame(false, OpContinuation, []byte("abc")),
+		frame(true, OpPing, nil), frame(true, OpContinuation, []byte("def")), frame(true, OpBinary, []byte("next")))
 	op, r, err := c.NextReader()
-	if err != nil || op != ws.OpText {
+	if err != nil || op != OpText {
 		t.Fatal(op, err)
 	}
 	all, err := io.ReadAll(r)
 	if err != nil || string(all) != "abcdef" {
 		t.Fatalf("%q %v", all, err)
 	}
-	if _, p, err := c.ReadMessage(); err != nil || string(p) != "next" {
+	if _, p, err := c.Recv(); err != nil || string(p) != "next" {
 		t.Fatalf("%q %v", p, err)
 	}
 }
@@ -531,11 +529,11 @@ func TestWriteFragmentedNotInterleaved(t *testing.T) {
 	big := bytes.Repeat([]byte("F"), 50_000)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); c.WriteFragmented(ws.OpBinary, big, 1000) }()
+	go func() { defer wg.Done(); c.SendFragmented(OpBinary, big, 1000) }()
 	go func() {
 		defer wg.Done()
 		for range 20 {
-			c.WriteMessage(ws.OpText, []byte("small"))
+			c.Send(OpText, []byte("small"))
 		}
 	}()
 	for range 21 {
@@ -543,7 +541,7 @@ func TestWriteFragmentedNotInterleaved(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if op == ws.OpBinary && !bytes.Equal(p, big) || op == ws.OpText && string(p) != "small" {
+		if op == OpBinary && !bytes.Equal(p, big) || op == OpText && string(p) != "small" {
 			t.Fatalf("bad message %v %d", op, len(p))
 		}
 	}
@@ -554,7 +552,7 @@ func TestMaskKeysVary(t *testing.T) {
 	c, s := pair(t, nil)
 	go func() {
 		for range 4 {
-			c.WriteMessage(ws.OpBinary, []byte("x"))
+			c.Send(OpBinary, []byte("x"))
 		}
 	}()
 	keys := map[[4]byte]bool{}
@@ -574,9 +572,9 @@ func TestPreBufferedBytes(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	c := New(a, frame(true, ws.OpText, []byte("early")), nil)
+	c := New(a, frame(true, OpText, []byte("early")), nil)
 	defer c.Abort()
-	_, p, err := c.ReadMessage()
+	_, p, err := c.Recv()
 	if err != nil || string(p) != "early" {
 		t.Fatalf("%q %v", p, err)
 	}

@@ -54,13 +54,13 @@ type rawServer struct {
 }
 
 // frame builds an unmasked server frame.
-func frame(fin bool, op ws.OpCode, p []byte) []byte {
+func frame(fin bool, op Opcode, p []byte) []byte {
 	return frameRsv(fin, 0, op, p)
 }
 
-func frameRsv(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
+func frameRsv(fin bool, rsv byte, op Opcode, p []byte) []byte {
 	var b bytes.Buffer
-	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p))}
+	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: ws.OpCode(op), Length: int64(len(p))}
 	if err := ws.WriteHeader(&b, h); err != nil {
 		panic(err)
 	}
@@ -111,7 +111,7 @@ func (s *rawServer) expectClose() (uint16, string) {
 		if err != nil {
 			s.t.Fatalf("reading client close frame: %v", err)
 		}
-		if h.OpCode == ws.OpClose {
+		if Opcode(h.OpCode) == OpClose {
 			if len(p) == 0 {
 				return 1005, ""
 			}
@@ -121,8 +121,8 @@ func (s *rawServer) expectClose() (uint16, string) {
 }
 
 // readMessage reassembles one data message sent by the client.
-func (s *rawServer) readMessage() (ws.OpCode, []byte, error) {
-	var op ws.OpCode
+func (s *rawServer) readMessage() (Opcode, []byte, error) {
+	var op Opcode
 	var msg []byte
 	for {
 		h, p, err := s.readFrame()
@@ -132,8 +132,8 @@ func (s *rawServer) readMessage() (ws.OpCode, []byte, error) {
 		if h.OpCode.IsControl() {
 			continue
 		}
-		if h.OpCode != ws.OpContinuation {
-			op = h.OpCode
+		if Opcode(h.OpCode) != OpContinuation {
+			op = Opcode(h.OpCode)
 		}
 		msg = append(msg, p...)
 		if h.Fin {

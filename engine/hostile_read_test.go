@@ -39,24 +39,24 @@ func TestHostilePongBehindSlowWrite(t *testing.T) {
 	s.nc.(*net.TCPConn).SetReadBuffer(64 << 10)
 	big := bytes.Repeat([]byte{'b'}, 1<<20)
 	sent := make(chan error, 1)
-	go func() { sent <- c.WriteMessage(ws.OpBinary, big) }()
+	go func() { sent <- c.Send(OpBinary, big) }()
 
 	// The peer reads 32 KiB every 20 ms: about 0.65 s for the message, less
 	// what the socket buffers hold, several times CloseTimeout.
 	br := bufio.NewReaderSize(&slowReader{r: s.nc, n: 32 << 10, every: 20 * time.Millisecond}, 32<<10)
 	h, err := ws.ReadHeader(br)
-	if err != nil || h.OpCode != ws.OpBinary || h.Length != int64(len(big)) {
+	if err != nil || Opcode(h.OpCode) != OpBinary || h.Length != int64(len(big)) {
 		t.Fatalf("first client frame %+v, %v", h, err)
 	}
 	// The large frame is being written: now ping, then send a message.
-	s.write(frame(true, ws.OpPing, []byte("hi")), frame(true, ws.OpText, []byte("after")))
+	s.write(frame(true, OpPing, []byte("hi")), frame(true, OpText, []byte("after")))
 	start := time.Now()
 	got := make(chan error, 1)
 	var waited time.Duration // until the pong was written and ReadMessage went on
 	go func() {
-		op, p, err := c.ReadMessage()
+		op, p, err := c.Recv()
 		waited = time.Since(start)
-		if err == nil && (op != ws.OpText || string(p) != "after") {
+		if err == nil && (op != OpText || string(p) != "after") {
 			t.Errorf("ReadMessage = %v %q", op, p)
 		}
 		got <- err
@@ -69,7 +69,7 @@ func TestHostilePongBehindSlowWrite(t *testing.T) {
 		t.Fatalf("WriteMessage: %v", err)
 	}
 	h, err = ws.ReadHeader(br)
-	if err != nil || h.OpCode != ws.OpPong {
+	if err != nil || Opcode(h.OpCode) != OpPong {
 		t.Fatalf("frame after the large message: %+v, %v (want the pong)", h, err)
 	}
 	if err := <-got; err != nil {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/wsclient/wsclient/internal/poolcheck"
+
 	"go.uber.org/goleak"
 )
 
@@ -22,7 +24,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}
-		if n := PoolBalance(); n != 0 {
+		if n := poolcheck.Balance(); n != 0 {
 			fmt.Fprintf(os.Stderr, "poolcheck: %d pooled buffers taken and never returned\n", n)
 			code = 1
 		}

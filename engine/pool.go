@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gobwas/pool"
+	"github.com/wsclient/wsclient/internal/poolcheck"
 )
 
 // buf is a pooled byte buffer. The pool stores *buf, a pointer, so putting it
@@ -106,7 +107,7 @@ func stashPut(b *buf) bool {
 
 // getBuf returns a buffer with len 0 and cap >= size.
 func getBuf(size int) *buf {
-	poolBalance(1)
+	poolcheck.Add(1)
 	if size < minBuf {
 		size = minBuf
 	}
@@ -132,7 +133,7 @@ func putBuf(b *buf) {
 	if b == nil {
 		return
 	}
-	poolBalance(-1)
+	poolcheck.Add(-1)
 	c := cap(b.b)
 	if c&(c-1) != 0 { // not a pool class: let the GC have it
 		return

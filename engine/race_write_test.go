@@ -26,9 +26,9 @@ func (o *frameOrder) check(h ws.Header, p []byte) {
 		return
 	}
 	switch {
-	case h.OpCode == ws.OpContinuation && !o.fragmented:
+	case Opcode(h.OpCode) == OpContinuation && !o.fragmented:
 		o.t.Errorf("continuation frame (%d B) outside a fragmented message", len(p))
-	case h.OpCode != ws.OpContinuation && o.fragmented:
+	case Opcode(h.OpCode) != OpContinuation && o.fragmented:
 		o.t.Errorf("%v frame (%d B, fin %v) inside a fragmented message", h.OpCode, len(p), h.Fin)
 	}
 	o.cur += len(p)
@@ -70,16 +70,16 @@ func TestRaceLargeSendBeforeFragment(t *testing.T) {
 	c := New(cli, nil, &Config{WriteBufferSize: 4 << 10})
 	defer c.Abort()
 
-	if err := c.QueueMessage(ws.OpBinary, make([]byte, 10)); err != nil {
+	if err := c.Queue(OpBinary, make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
 	large := make([]byte, 10<<10)
 	done := make(chan error, 2)
-	go func() { done <- c.WriteMessage(ws.OpBinary, large) }()
+	go func() { done <- c.Send(OpBinary, large) }()
 	// The large sender now writes the queued frame (blocked: nobody reads).
 	waitWriter(t, c, "the large sender writes", func(w *writer) bool { return w.writing })
 
-	mw, err := c.NextWriter(ws.OpBinary, 100)
+	mw, err := c.NextWriter(OpBinary, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,18 +112,18 @@ func TestRaceLargeSendBeforeFragment(t *testing.T) {
 }
 
 // TestRaceRawFragmentsAndSend checks that a fragmented message sent frame
-// by frame with WriteFrame holds other data messages back until its final
+// by frame with SendFrame holds other data messages back until its final
 // frame, small and large ones alike, while control frames pass.
 func TestRaceRawFragmentsAndSend(t *testing.T) {
 	c, s := pair(t, &Config{WriteBufferSize: 4 << 10})
-	if err := c.WriteFrame(false, 0, ws.OpText, []byte("first ")); err != nil {
+	if err := c.SendFrame(OpText, []byte("first "), false); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 3)
-	go func() { done <- c.WriteMessage(ws.OpBinary, make([]byte, 10)) }()
-	go func() { done <- c.WriteMessage(ws.OpBinary, make([]byte, 9000)) }()
+	go func() { done <- c.Send(OpBinary, make([]byte, 10)) }()
+	go func() { done <- c.Send(OpBinary, make([]byte, 9000)) }()
 	go func() {
-		err := c.QueueMessage(ws.OpBinary, make([]byte, 20))
+		err := c.Queue(OpBinary, make([]byte, 20))
 		if err == nil {
 			err = c.Flush()
 		}
@@ -135,10 +135,10 @@ func TestRaceRawFragmentsAndSend(t *testing.T) {
 	if err := c.Ping([]byte("p")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WriteFrame(false, 0, ws.OpContinuation, []byte("second ")); err != nil {
+	if err := c.SendFrame(OpContinuation, []byte("second "), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WriteFrame(true, 0, ws.OpContinuation, []byte("last")); err != nil {
+	if err := c.SendFrame(OpContinuation, []byte("last"), true); err != nil {
 		t.Fatal(err)
 	}
 	o := &frameOrder{t: t}
@@ -159,18 +159,18 @@ func TestRaceRawFragmentsAndSend(t *testing.T) {
 	}
 }
 
-// TestRaceRawFrameErrors checks the WriteFrame calls that would break the
+// TestRaceRawFrameErrors checks the SendFrame calls that would break the
 // fragmented message they are part of: they fail and send nothing.
 func TestRaceRawFrameErrors(t *testing.T) {
 	c, s := pair(t, nil)
-	if err := c.WriteFrame(true, 0, ws.OpContinuation, []byte("x")); !errors.Is(err, ws.ErrProtocolContinuationUnexpected) {
+	if err := c.SendFrame(OpContinuation, []byte("x"), true); !errors.Is(err, ws.ErrProtocolContinuationUnexpected) {
 		t.Errorf("bare continuation: %v, want ErrProtocolContinuationUnexpected", err)
 	}
-	mw, err := c.NextWriter(ws.OpText, 0)
+	mw, err := c.NextWriter(OpText, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WriteFrame(true, 0, ws.OpContinuation, []byte("x")); !errors.Is(err, ws.ErrProtocolContinuationUnexpected) {
+	if err := c.SendFrame(OpContinuation, []byte("x"), true); !errors.Is(err, ws.ErrProtocolContinuationUnexpected) {
 		t.Errorf("continuation into a message writer's message: %v, want ErrProtocolContinuationUnexpected", err)
 	}
 	if _, err := mw.Write([]byte("mw")); err != nil {
@@ -179,13 +179,13 @@ func TestRaceRawFrameErrors(t *testing.T) {
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WriteFrame(false, 0, ws.OpBinary, []byte("a")); err != nil {
+	if err := c.SendFrame(OpBinary, []byte("a"), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WriteFrame(true, 0, ws.OpText, []byte("b")); !errors.Is(err, ws.ErrProtocolContinuationExpected) {
+	if err := c.SendFrame(OpText, []byte("b"), true); !errors.Is(err, ws.ErrProtocolContinuationExpected) {
 		t.Errorf("new message inside a raw fragmented one: %v, want ErrProtocolContinuationExpected", err)
 	}
-	if err := c.WriteFrame(true, 0, ws.OpContinuation, []byte("c")); err != nil {
+	if err := c.SendFrame(OpContinuation, []byte("c"), true); err != nil {
 		t.Fatal(err)
 	}
 	o := &frameOrder{t: t}

@@ -44,10 +44,10 @@ type reader struct {
 	text     bool      // msgOp is text and validation is on
 	deflated bool      // the message is compressed (RSV1, RFC 7692)
 	utf8     codec.Validator
-	zb       *buf // compressed message for ReadMessage
+	zb       *buf // compressed message for Recv
 
-	msg *buf // message assembly for ReadMessage
-	fb  *buf // frame payload for ReadFrame
+	msg *buf // message assembly for Recv
+	fb  *buf // frame payload for RecvFrame
 
 	err error // sticky: the connection can no longer be read
 
@@ -143,9 +143,9 @@ func (r *reader) netErr(err error, midFrame bool) error {
 		if midFrame {
 			err = io.ErrUnexpectedEOF
 		}
-		return r.setErr(&CloseError{Code: ws.StatusAbnormalClosure, err: err})
+		return r.setErr(&CloseError{Code: StatusAbnormalClosure, err: err})
 	}
-	return r.setErr(r.c.setNetErr(fmt.Errorf("websocket: read: %w", err)))
+	return r.setErr(r.c.setNetErr(fmt.Errorf("wsclient: read: %w", err)))
 }
 
 // setErr makes err sticky and releases the read buffers.
@@ -186,7 +186,7 @@ func (r *reader) nextHeader() error {
 		return r.c.fail(ws.StatusProtocolError, protoErr(err))
 	}
 	r.r += n
-	if err := codec.CheckServerFrame(h, r.c.cfg.RSVAllowed, r.inMsg); err != nil {
+	if err := codec.CheckServerFrame(h, r.c.rsvAllowed, r.inMsg); err != nil {
 		return r.c.fail(ws.StatusProtocolError, protoErr(err))
 	}
 	if !h.OpCode.IsControl() {
@@ -207,10 +207,10 @@ func (r *reader) nextHeader() error {
 	}
 	r.hdr, r.hdrOK, r.remain, r.ctlN = h, true, h.Length, 0
 	if r.fb != nil {
-		r.fb.b = r.fb.b[:0] // ReadFrame's payload is the current frame's
+		r.fb.b = r.fb.b[:0] // RecvFrame's payload is the current frame's
 	}
 	if r.c.cfg.Trace != nil && !h.OpCode.IsControl() {
-		r.c.cfg.Trace(Received, h, r.rb.b[r.r:r.r+int(min(int64(r.w-r.r), h.Length))])
+		r.c.cfg.Trace(false, h, r.rb.b[r.r:r.r+int(min(int64(r.w-r.r), h.Length))])
 	}
 	return nil
 }
@@ -370,7 +370,7 @@ func (r *reader) readControl() error {
 	p := r.ctl[:r.ctlN]
 	c := r.c
 	if c.cfg.Trace != nil {
-		c.cfg.Trace(Received, r.hdr, p)
+		c.cfg.Trace(false, r.hdr, p)
 	}
 	switch r.hdr.OpCode {
 	case ws.OpPing:
@@ -387,15 +387,15 @@ func (r *reader) readControl() error {
 			}
 			return c.fail(ws.StatusProtocolError, protoErr(err))
 		}
-		ce := &CloseError{Code: code, Reason: string(reason)}
+		ce := &CloseError{Code: StatusCode(code), Reason: string(reason)}
 		c.peerClosed(ce)
 		if c.cfg.OnControl != nil {
-			c.cfg.OnControl(ws.OpClose, p)
+			c.cfg.OnControl(OpClose, p)
 		}
 		return r.setErr(ce)
 	}
 	if c.cfg.OnControl != nil {
-		c.cfg.OnControl(r.hdr.OpCode, p)
+		c.cfg.OnControl(Opcode(r.hdr.OpCode), p)
 	}
 	return nil
 }
@@ -510,10 +510,10 @@ func grow(b *buf, want int64) *buf {
 	return reserve(b, int(min(want, int64(cap(b.b)))))
 }
 
-// ReadMessage returns the next data message, whole. Control frames that
+// Recv returns the next data message, whole. Control frames that
 // arrive meanwhile are handled (pings answered unless DisableAutoPong).
 // The returned slice is owned by the Conn and valid until the next
-// ReadMessage, Close or Abort; copy it to keep it.
+// Recv, Close or Abort; copy it to keep it.
 //
 // After the peer closed the connection it returns a *CloseError.
 //
@@ -525,7 +525,7 @@ func grow(b *buf, want int64) *buf {
 // frame). The receive call then returns an error that wraps
 // os.ErrDeadlineExceeded and reports Timeout(), and so does every later
 // call. A read deadline does not interrupt a pong being written.
-func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
+func (c *Conn) Recv() (Opcode, []byte, error) {
 	r := &c.r
 	if err := r.begin(); err != nil {
 		return 0, nil, err
@@ -534,8 +534,15 @@ func (c *Conn) ReadMessage() (ws.OpCode, []byte, error) {
 	return r.readMessage()
 }
 
-// readMessage implements ReadMessage. Caller holds mu.
-func (r *reader) readMessage() (ws.OpCode, []byte, error) {
+// RecvText is Recv for callers that expect text; a binary message is
+// returned as its bytes converted to a string (a copy).
+func (c *Conn) RecvText() (string, error) {
+	_, p, err := c.Recv()
+	return string(p), err
+}
+
+// readMessage implements Recv. Caller holds mu.
+func (r *reader) readMessage() (Opcode, []byte, error) {
 	for {
 		if err := r.nextData(); err != nil {
 			return 0, nil, err
@@ -572,36 +579,19 @@ func (r *reader) readMessage() (ws.OpCode, []byte, error) {
 			}
 			r.lastLen = r.msgLen
 			r.idle()
-			return r.msgOp, p, nil
+			return Opcode(r.msgOp), p, nil
 		}
 	}
 }
 
-// Frame is one received frame. Payload is owned by the Conn and valid until
-// the next ReadFrame, Close or Abort.
-type Frame struct {
-	Header  ws.Header
-	Payload []byte
-	// Inflated is set on the last frame of a compressed message (RSV1 on
-	// its first frame, permessage-deflate): the whole message, inflated,
-	// size-limited and, for text, UTF-8-checked. It is nil otherwise and
-	// owned by the Conn like Payload.
-	Inflated []byte
-	// Compressed reports that the frame belongs to a compressed message:
-	// its first frame had RSV1 set under permessage-deflate (RFC 7692 §6).
-	// It is set on every data frame of such a message, never on a control
-	// frame.
-	Compressed bool
-}
-
-// ReadFrame returns the next frame, data or control, like websocket-client's
+// RecvFrame returns the next frame, data or control, like websocket-client's
 // recv_frame. Frames are returned as they are on the wire: the payload of a
 // compressed message (RSV1, permessage-deflate) is not inflated, but the
 // message's last frame carries the whole inflated message in Inflated.
-// Control frames are handled as by ReadMessage before they are returned;
+// Control frames are handled as by Recv before they are returned;
 // fragmentation, size limits and UTF-8 of text are still checked across the
 // frames of a message (for compressed text, once inflated).
-func (c *Conn) ReadFrame() (Frame, error) {
+func (c *Conn) RecvFrame() (Frame, error) {
 	r := &c.r
 	if err := r.begin(); err != nil {
 		return Frame{}, err
@@ -613,7 +603,7 @@ func (c *Conn) ReadFrame() (Frame, error) {
 	}
 	h := r.hdr
 	if ctl {
-		return Frame{Header: h, Payload: r.ctl[:r.ctlN]}, nil
+		return Frame{Fin: h.Fin, Opcode: Opcode(h.OpCode), Payload: r.ctl[:r.ctlN]}, nil
 	}
 	if r.newMsg && r.deflated && r.zb != nil {
 		r.zb.b = r.zb.b[:0]
@@ -635,7 +625,7 @@ func (c *Conn) ReadFrame() (Frame, error) {
 	if err := r.endFrame(); err != nil {
 		return Frame{}, err
 	}
-	f := Frame{Header: h, Payload: p, Compressed: r.deflated}
+	f := Frame{Fin: h.Fin, Opcode: Opcode(h.OpCode), Compressed: r.deflated, Payload: p}
 	if h.Fin && r.deflated {
 		if err := r.inflateMessage(); err != nil {
 			return Frame{}, err
@@ -645,8 +635,8 @@ func (c *Conn) ReadFrame() (Frame, error) {
 	return f, nil
 }
 
-// MessageReader streams the payload of one message across its frames.
-type MessageReader struct {
+// messageReader streams the payload of one message across its frames.
+type messageReader struct {
 	c        *Conn
 	eof      bool
 	inMemory bool   // a compressed message, already inflated into whole
@@ -658,7 +648,7 @@ type MessageReader struct {
 // reader is valid until it returns io.EOF or the next call of a receive
 // method; control frames are handled while it reads. A compressed message
 // (permessage-deflate) is inflated whole first, within MaxMessageSize.
-func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
+func (c *Conn) NextReader() (Opcode, io.Reader, error) {
 	r := &c.r
 	if err := r.begin(); err != nil {
 		return 0, nil, err
@@ -682,15 +672,15 @@ func (c *Conn) NextReader() (ws.OpCode, *MessageReader, error) {
 			if err != nil {
 				return 0, nil, err
 			}
-			return op, &MessageReader{c: c, whole: p, inMemory: true}, nil
+			return op, &messageReader{c: c, whole: p, inMemory: true}, nil
 		}
 		r.newMsg = false
-		return r.msgOp, &MessageReader{c: c}, nil
+		return Opcode(r.msgOp), &messageReader{c: c}, nil
 	}
 }
 
 // Read reads payload bytes of the message; it returns io.EOF at its end.
-func (m *MessageReader) Read(p []byte) (int, error) {
+func (m *messageReader) Read(p []byte) (int, error) {
 	if m.eof {
 		return 0, io.EOF
 	}

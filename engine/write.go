@@ -18,7 +18,7 @@ import (
 const (
 	fFlush   = 1 << iota // write before returning (otherwise only queue)
 	fControl             // control frame: may interleave with a fragmented message
-	fStream              // a MessageWriter's frame: it owns the data stream
+	fStream              // a messageWriter's frame: it owns the data stream
 	fRaw                 // WriteFrame: fragmentation is the caller's
 )
 
@@ -26,7 +26,7 @@ const (
 const keepBuf = 2048
 
 // errCloseSent is returned by sends after our close frame went out.
-var errCloseSent = errors.New("websocket: close frame already sent")
+var errCloseSent = errors.New("wsclient: close frame already sent")
 
 // ErrInvalidFrame is returned, wrapped with what is wrong, by a send whose
 // frame RFC 6455 does not allow on the wire: an opcode that is reserved
@@ -38,7 +38,7 @@ var errCloseSent = errors.New("websocket: close frame already sent")
 // message it started (§5.4). Nothing was sent; the connection is still
 // usable. Where a gobwas/ws ProtocolError names the rule, it is wrapped
 // too.
-var ErrInvalidFrame = errors.New("websocket: invalid frame")
+var ErrInvalidFrame = errors.New("wsclient: invalid frame")
 
 // Errors of WriteFrame calls that would break the fragmentation of the
 // message that WriteFrame started (RFC 6455 §5.4).
@@ -112,7 +112,7 @@ type writer struct {
 	spare   *buf // a second buffer, so senders can append while the leader writes
 	writing bool // a leader is writing (the network connection is owned)
 	stream  bool // a fragmented message is open: other data messages wait
-	raw     bool // ... and WriteFrame opened it (else a MessageWriter)
+	raw     bool // ... and WriteFrame opened it (else a messageWriter)
 	closing bool // our close frame is queued: no more frames
 
 	gen    uint64 // batch that frames appended now belong to
@@ -154,7 +154,7 @@ func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
 	mask.Copy(b[n+hn:], p, key, 0)
 	w.pend.b = b[:n+hn+len(p)]
 	if w.c.cfg.Trace != nil {
-		w.c.cfg.Trace(Sent, h, p)
+		w.c.cfg.Trace(true, h, p)
 	}
 }
 
@@ -197,7 +197,7 @@ func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) err
 // await waits until the frame may take its place in the stream: the first
 // frame of a data message waits while another message's fragments are
 // being sent, and a frame too large for the pending buffer waits for the
-// write in flight. Control frames and a MessageWriter's own frames do not
+// write in flight. Control frames and a messageWriter's own frames do not
 // wait for the stream. Caller holds mu, which await may release while it
 // waits; every condition is checked again after each wait.
 func (w *writer) await(op ws.OpCode, flags int, large bool) error {
@@ -337,7 +337,7 @@ func (w *writer) fail(err error, g uint64) {
 	if w.c.closed.Load() {
 		err = ErrClosed
 	} else {
-		err = fmt.Errorf("websocket: write: %w", err)
+		err = fmt.Errorf("wsclient: write: %w", err)
 	}
 	w.err = w.c.setNetErr(err)
 	w.errGen = g
@@ -404,7 +404,7 @@ func (w *writer) writeChunked(fin bool, rsv byte, op ws.OpCode, p []byte) error 
 	key := w.c.maskKey()
 	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}
 	if w.c.cfg.Trace != nil {
-		w.c.cfg.Trace(Sent, h, p)
+		w.c.cfg.Trace(true, h, p)
 	}
 	out := b.b[:cap(b.b)]
 	n := codec.PutHeader(out, h)
@@ -481,13 +481,15 @@ func (w *writer) release(err error, force bool) {
 	w.mu.Unlock()
 }
 
-// WriteMessage sends p as one message of type op (OpText, OpBinary, or a
-// control opcode) and returns once it was handed to the network. p is not
-// modified and may be reused at once. Concurrent calls are safe and are
-// written together (group commit). A frame RFC 6455 does not allow (a
-// reserved opcode, a malformed close payload, ...) is refused with
-// ErrInvalidFrame and nothing is sent.
-func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
+// Send sends p as one message of type op (OpText, OpBinary, or a control
+// opcode; websocket-client's send(data, opcode)) and returns once it was
+// handed to the network. p is never modified and may be reused at once.
+// Concurrent calls are safe and are written together (group commit). A
+// control opcode sends a control frame (payload at most 125 bytes). A frame
+// RFC 6455 does not allow (a reserved opcode, a malformed close payload,
+// ...) is refused with ErrInvalidFrame and nothing is sent.
+func (c *Conn) Send(o Opcode, p []byte) error {
+	op := ws.OpCode(o)
 	if err := checkMessage(op, p); err != nil {
 		return err
 	}
@@ -500,31 +502,39 @@ func (c *Conn) WriteMessage(op ws.OpCode, p []byte) error {
 	return c.w.send(true, 0, op, p, fFlush)
 }
 
-// WriteFrame sends a single frame with the given FIN bit and RSV bits.
-// It is the low-level counterpart of WriteMessage: the caller splits a
+// SendText sends s as a text message. s must be valid UTF-8 (not checked:
+// the peer fails the connection with 1007 otherwise).
+func (c *Conn) SendText(s string) error { return c.Send(OpText, stringBytes(s)) }
+
+// SendBinary sends p as a binary message (websocket-client's send_binary).
+func (c *Conn) SendBinary(p []byte) error { return c.Send(OpBinary, p) }
+
+// SendFrame sends one frame with the given FIN bit (websocket-client's
+// send_frame). It is the low-level counterpart of Send: the caller splits a
 // message into frames (RFC 6455 §5.4).
 //
 // A data frame without FIN opens a fragmented message: until the
-// continuation frame with FIN ends it, other data messages (WriteMessage,
-// QueueMessage, NextWriter, ...) wait, and WriteFrame accepts only
-// continuation and control frames. A continuation frame when WriteFrame has
-// no fragmented message open, like any frame RFC 6455 does not allow
-// (reserved opcode, fragmented control frame, RSV bits no extension
-// negotiated, ...), is refused with ErrInvalidFrame. Nothing is sent on an
-// error.
-func (c *Conn) WriteFrame(fin bool, rsv byte, op ws.OpCode, p []byte) error {
-	if err := checkFrame(fin, rsv, c.cfg.RSVAllowed, op, p); err != nil {
+// continuation frame with FIN ends it, other data messages (Send, Queue,
+// NextWriter, ...) wait, and SendFrame accepts only continuation and
+// control frames. A continuation frame when SendFrame has no fragmented
+// message open, like any frame RFC 6455 does not allow (reserved opcode,
+// fragmented control frame, ...), is refused with ErrInvalidFrame. Nothing
+// is sent on an error.
+func (c *Conn) SendFrame(o Opcode, p []byte, fin bool) error {
+	op := ws.OpCode(o)
+	if err := checkFrame(fin, 0, c.rsvAllowed, op, p); err != nil {
 		return err
 	}
-	return c.w.send(fin, rsv, op, p, fFlush|fRaw|controlFlag(op))
+	return c.w.send(fin, 0, op, p, fFlush|fRaw|controlFlag(op))
 }
 
-// QueueMessage masks p into the connection's write buffer without writing
-// it. Queued frames go out on Flush, when WriteBufferSize bytes are queued,
-// with the next WriteMessage, or FlushDelay after the first was queued. It
-// lets a sender batch thousands of small messages per syscall. Invalid
-// frames are refused as by WriteMessage.
-func (c *Conn) QueueMessage(op ws.OpCode, p []byte) error {
+// Queue masks p into the connection's write buffer without writing it.
+// Queued frames go out on Flush, when WriteBufferSize bytes are queued, with
+// the next Send, or FlushDelay after the first was queued. It lets a sender
+// put thousands of small messages into one syscall. Invalid frames are
+// refused as by Send.
+func (c *Conn) Queue(o Opcode, p []byte) error {
+	op := ws.OpCode(o)
 	if err := checkMessage(op, p); err != nil {
 		return err
 	}
@@ -551,7 +561,7 @@ func (c *Conn) sendCompressed(op ws.OpCode, p []byte, flags int) error {
 	out, err := z.compress(p)
 	if err != nil {
 		z.release()
-		return fmt.Errorf("websocket: permessage-deflate: %w", err)
+		return fmt.Errorf("wsclient: permessage-deflate: %w", err)
 	}
 	err = c.w.send(true, rsv1, op, out, flags) // copies out (masking)
 	// Keep a small output buffer for the next message; an idle connection
@@ -561,6 +571,9 @@ func (c *Conn) sendCompressed(op ws.OpCode, p []byte, flags int) error {
 	}
 	return err
 }
+
+// QueueText queues s as a text message (see Queue).
+func (c *Conn) QueueText(s string) error { return c.Queue(OpText, stringBytes(s)) }
 
 // Flush writes every queued message.
 func (c *Conn) Flush() error { return c.w.flush() }
@@ -572,14 +585,15 @@ func controlFlag(op ws.OpCode) int {
 	return 0
 }
 
-// WriteFragmented sends p as one message split into frames of at most
+// SendFragmented sends p as one message split into frames of at most
 // fragSize bytes (RFC 6455 §5.4). Control frames may still interleave;
 // other data messages wait until it is done.
-func (c *Conn) WriteFragmented(op ws.OpCode, p []byte, fragSize int) error {
+func (c *Conn) SendFragmented(o Opcode, p []byte, fragSize int) error {
+	op := ws.OpCode(o)
 	if err := c.startMessage(op); err != nil {
 		return err
 	}
-	mw := MessageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)} // on the stack
+	mw := messageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)} // on the stack
 	if _, err := mw.writeFrames(p, false); err != nil {
 		mw.abandon()
 		return err
@@ -587,10 +601,10 @@ func (c *Conn) WriteFragmented(op ws.OpCode, p []byte, fragSize int) error {
 	return mw.Close()
 }
 
-// MessageWriter streams one message as a sequence of frames. It is an
+// messageWriter streams one message as a sequence of frames. It is an
 // io.WriteCloser; Close sends the final frame. While it is open, other data
 // messages wait (control frames do not).
-type MessageWriter struct {
+type messageWriter struct {
 	c        *Conn
 	op       ws.OpCode
 	fragSize int
@@ -601,13 +615,15 @@ type MessageWriter struct {
 
 // NextWriter opens a writer for one message of type op (OpText or OpBinary).
 // Data written is buffered up to fragSize bytes and sent as one frame each
-// time the buffer fills (fragSize <= 0 means WriteBufferSize). The message
-// may be larger than memory.
-func (c *Conn) NextWriter(op ws.OpCode, fragSize int) (*MessageWriter, error) {
+// time the buffer fills (fragSize <= 0 means WriteBufferSize); Close sends
+// the final frame. The message may be larger than memory. Other data
+// messages wait until it is closed; pings and pongs do not.
+func (c *Conn) NextWriter(o Opcode, fragSize int) (io.WriteCloser, error) {
+	op := ws.OpCode(o)
 	if err := c.startMessage(op); err != nil {
 		return nil, err
 	}
-	return &MessageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)}, nil
+	return &messageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)}, nil
 }
 
 // startMessage waits until no other fragmented message is being sent and
@@ -633,7 +649,7 @@ func (c *Conn) fragSize(n int) int {
 	return n
 }
 
-func (m *MessageWriter) frameOp() ws.OpCode {
+func (m *messageWriter) frameOp() ws.OpCode {
 	if m.started {
 		return ws.OpContinuation
 	}
@@ -643,7 +659,7 @@ func (m *MessageWriter) frameOp() ws.OpCode {
 
 // writeFrames sends whole fragSize frames from p directly and returns how
 // much it sent; with all set it sends the rest too.
-func (m *MessageWriter) writeFrames(p []byte, keepTail bool) (int, error) {
+func (m *messageWriter) writeFrames(p []byte, keepTail bool) (int, error) {
 	sent := 0
 	for len(p) > 0 && (len(p) >= m.fragSize || !keepTail) {
 		k := min(len(p), m.fragSize)
@@ -657,9 +673,9 @@ func (m *MessageWriter) writeFrames(p []byte, keepTail bool) (int, error) {
 }
 
 // Write buffers p, sending a frame each time fragSize bytes are buffered.
-func (m *MessageWriter) Write(p []byte) (int, error) {
+func (m *messageWriter) Write(p []byte) (int, error) {
 	if m.closed {
-		return 0, errors.New("websocket: write to closed message writer")
+		return 0, errors.New("wsclient: write to closed message writer")
 	}
 	total := len(p)
 	if m.buf != nil && len(m.buf.b) > 0 {
@@ -689,7 +705,7 @@ func (m *MessageWriter) Write(p []byte) (int, error) {
 
 // Close sends the buffered rest as the final frame and releases the data
 // stream for other messages.
-func (m *MessageWriter) Close() error {
+func (m *messageWriter) Close() error {
 	if m.closed {
 		return nil
 	}
@@ -703,7 +719,7 @@ func (m *MessageWriter) Close() error {
 }
 
 // abandon releases the stream without finishing the message.
-func (m *MessageWriter) abandon() {
+func (m *messageWriter) abandon() {
 	if m.closed {
 		return
 	}
@@ -717,4 +733,3 @@ func (m *MessageWriter) abandon() {
 	w.mu.Unlock()
 }
 
-var _ io.WriteCloser = (*MessageWriter)(nil)

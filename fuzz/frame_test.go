@@ -263,21 +263,22 @@ func FuzzFrameReader(f *testing.F) {
 			switch api {
 			case 1:
 				var fr engine.Frame
-				fr, err = c.ReadFrame()
-				if err != nil || fr.Header.OpCode.IsControl() {
+				fr, err = c.RecvFrame()
+				if err != nil || fr.Opcode.IsControl() {
 					break
 				}
-				if fr.Header.OpCode != ws.OpContinuation {
-					fragOp, frag = fr.Header.OpCode, []byte{}
+				if fr.Opcode != engine.OpContinuation {
+					fragOp, frag = ws.OpCode(fr.Opcode), []byte{}
 				}
 				frag = append(frag, fr.Payload...)
-				if fr.Header.Fin {
+				if fr.Fin {
 					got = append(got, refMsg{fragOp, frag})
 				}
 			case 2:
-				var op ws.OpCode
-				var r *engine.MessageReader
-				op, r, err = c.NextReader()
+				var eop engine.Opcode
+				var r io.Reader
+				eop, r, err = c.NextReader()
+				op := ws.OpCode(eop)
 				if err != nil {
 					break
 				}
@@ -287,16 +288,16 @@ func FuzzFrameReader(f *testing.F) {
 					got = append(got, refMsg{op, p})
 				}
 			default:
-				var op ws.OpCode
+				var op engine.Opcode
 				var p []byte
-				op, p, err = c.ReadMessage()
+				op, p, err = c.Recv()
 				if err == nil {
-					got = append(got, refMsg{op, bytes.Clone(p)})
+					got = append(got, refMsg{ws.OpCode(op), bytes.Clone(p)})
 				}
 			}
 		}
 		if mode&modeClose != 0 {
-			c.Close(ws.StatusNormalClosure, "")
+			c.Close(engine.StatusNormal, "")
 		}
 		runtime.ReadMemStats(&ms1)
 
@@ -325,7 +326,7 @@ func FuzzFrameReader(f *testing.F) {
 		isClose := errors.As(err, &ce)
 		switch want.end {
 		case endEOF:
-			if !isClose || ce.Code != ws.StatusAbnormalClosure {
+			if !isClose || ce.Code != engine.StatusAbnormalClosure {
 				t.Fatalf("truncated stream: got %v, want CloseError 1006", err)
 			}
 		case endClose:
@@ -347,7 +348,7 @@ func FuzzFrameReader(f *testing.F) {
 			}
 		}
 		// Sticky: the next read fails too.
-		if _, _, err2 := c.ReadMessage(); err2 == nil {
+		if _, _, err2 := c.Recv(); err2 == nil {
 			t.Fatalf("ReadMessage after error %v succeeded", err)
 		}
 
