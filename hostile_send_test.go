@@ -87,7 +87,7 @@ func TestHostileSendInvalidFrames(t *testing.T) {
 		err := b.send()
 		if !errors.Is(err, ErrInvalidFrame) {
 			t.Errorf("%s: %v, want ErrInvalidFrame", b.name, err)
-		} else if !strings.HasPrefix(err.Error(), "websocket: invalid frame: ") {
+		} else if !strings.HasPrefix(err.Error(), "wsclient: invalid frame: ") {
 			t.Errorf("%s: error text %q", b.name, err)
 		}
 		msg := fmt.Sprintf("ok %d", i)

@@ -210,7 +210,7 @@ func (c *Conn) Pong(p []byte) error { return c.control(ws.OpPong, p) }
 
 func (c *Conn) control(op ws.OpCode, p []byte) error {
 	if len(p) > ws.MaxControlFramePayloadSize {
-		return fmt.Errorf("wsclient: %v payload is %d bytes, more than 125", op, len(p))
+		return fmt.Errorf("wsclient: %v payload is %d bytes, more than 125", Opcode(op), len(p))
 	}
 	return c.w.send(true, 0, op, p, fFlush|fControl)
 }

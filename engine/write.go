@@ -43,9 +43,9 @@ var ErrInvalidFrame = errors.New("wsclient: invalid frame")
 // Errors of WriteFrame calls that would break the fragmentation of the
 // message that WriteFrame started (RFC 6455 §5.4).
 var (
-	errRawContinuation = fmt.Errorf("%w: continuation frame outside a fragmented message started with WriteFrame (%w)",
+	errRawContinuation = fmt.Errorf("%w: continuation frame outside a fragmented message started with SendFrame (%w)",
 		ErrInvalidFrame, ws.ErrProtocolContinuationUnexpected)
-	errRawOpen = fmt.Errorf("%w: data frame inside a fragmented message started with WriteFrame, want a continuation (%w)",
+	errRawOpen = fmt.Errorf("%w: data frame inside a fragmented message started with SendFrame, want a continuation (%w)",
 		ErrInvalidFrame, ws.ErrProtocolContinuationExpected)
 	errMessageContinuation = fmt.Errorf("%w: a message cannot start with a continuation frame (%w)",
 		ErrInvalidFrame, ws.ErrProtocolContinuationUnexpected)
@@ -72,11 +72,11 @@ func checkFrameSlow(fin bool, rsv, rsvAllowed byte, op ws.OpCode, p []byte) erro
 	case !op.IsControl():
 		return nil
 	case !fin:
-		return fmt.Errorf("%w: fragmented %v frame (%w)", ErrInvalidFrame, op, ws.ErrProtocolControlNotFinal)
+		return fmt.Errorf("%w: fragmented %v frame (%w)", ErrInvalidFrame, Opcode(op), ws.ErrProtocolControlNotFinal)
 	case rsv != 0:
 		return fmt.Errorf("%w: %v frame with RSV bits %#x (%w)", ErrInvalidFrame, op, rsv, ws.ErrProtocolNonZeroRsv)
 	case len(p) > ws.MaxControlFramePayloadSize:
-		return fmt.Errorf("%w: %v payload is %d bytes, more than 125 (%w)", ErrInvalidFrame, op, len(p), ws.ErrProtocolControlPayloadOverflow)
+		return fmt.Errorf("%w: %v payload is %d bytes, more than 125 (%w)", ErrInvalidFrame, Opcode(op), len(p), ws.ErrProtocolControlPayloadOverflow)
 	case op == ws.OpClose:
 		return checkClosePayload(p)
 	}
