@@ -103,41 +103,16 @@ var replaceable = [...]string{"Host", "Upgrade", "Connection", "Sec-WebSocket-Ke
 // CR, LF or NUL (header injection). Errors name the offending field, never
 // its value.
 func WriteRequest(w io.Writer, r *Request) (key string, err error) {
-	var repl [len(replaceable)]string
-	var set [len(replaceable)]bool
-	extra := make([]string, 0, len(r.Header))
-	for name, vals := range r.Header {
-		if !isToken(name) {
-			return "", fmt.Errorf("websocket: invalid request header name %q", name)
-		}
-		i := slices.IndexFunc(replaceable[:], func(s string) bool { return strings.EqualFold(s, name) })
-		if i < 0 {
-			extra = append(extra, name)
-			continue
-		}
-		if set[i] || len(vals) != 1 {
-			return "", fmt.Errorf("websocket: request header %s must have exactly one value", replaceable[i])
-		}
-		set[i], repl[i] = true, vals[0]
-	}
-	slices.Sort(extra)
-
-	host, upgrade, connection, version := r.Host, "websocket", "Upgrade", "13"
-	key = r.Key
-	for i, p := range []*string{&host, &upgrade, &connection, &key, &version} {
-		if set[i] {
-			*p = repl[i]
-		}
-	}
-	if key == "" {
-		key = NewKey()
+	gen, extra, err := requestFields(r)
+	if err != nil {
+		return "", err
 	}
 	uri := r.RequestURI
 	if uri == "" {
 		uri = "/"
 	}
 	switch {
-	case host == "":
+	case gen[0] == "":
 		return "", errors.New("websocket: request has no Host")
 	case !isVisible(uri):
 		return "", errors.New("websocket: invalid request URI")
@@ -147,14 +122,58 @@ func WriteRequest(w io.Writer, r *Request) (key string, err error) {
 			return "", errors.New("websocket: subprotocol is not a token")
 		}
 	}
+	b, err := appendRequest(make([]byte, 0, 256), r, uri, gen, extra)
+	if err != nil {
+		return "", err
+	}
+	n, err := w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return "", fmt.Errorf("websocket: writing handshake request: %w", err)
+	}
+	return gen[3], nil
+}
 
-	b := make([]byte, 0, 256)
+// requestFields returns the values of the generated fields, in the order
+// of replaceable (Host, Upgrade, Connection, Sec-WebSocket-Key,
+// Sec-WebSocket-Version), after the entries of r.Header that replace them,
+// and the names of the other entries of r.Header, sorted.
+func requestFields(r *Request) (gen [len(replaceable)]string, extra []string, err error) {
+	gen = [...]string{r.Host, "websocket", "Upgrade", r.Key, "13"}
+	var set [len(replaceable)]bool
+	extra = make([]string, 0, len(r.Header))
+	for name, vals := range r.Header {
+		if !isToken(name) {
+			return gen, nil, fmt.Errorf("websocket: invalid request header name %q", name)
+		}
+		i := slices.IndexFunc(replaceable[:], func(s string) bool { return strings.EqualFold(s, name) })
+		if i < 0 {
+			extra = append(extra, name)
+			continue
+		}
+		if set[i] || len(vals) != 1 {
+			return gen, nil, fmt.Errorf("websocket: request header %s must have exactly one value", replaceable[i])
+		}
+		set[i], gen[i] = true, vals[0]
+	}
+	slices.Sort(extra)
+	if gen[3] == "" {
+		gen[3] = NewKey()
+	}
+	return gen, extra, nil
+}
+
+// appendRequest appends the request line and header section to b,
+// refusing a field value that could inject a line.
+func appendRequest(b []byte, r *Request, uri string, gen [len(replaceable)]string, extra []string) ([]byte, error) {
 	b = append(b, "GET "...)
 	b = append(b, uri...)
 	b = append(b, " HTTP/1.1\r\n"...)
-	for i, v := range [...]string{host, upgrade, connection, key, version} {
+	for i, v := range gen {
 		if !isFieldValue(v) {
-			return "", fmt.Errorf("websocket: invalid value for request header %s", replaceable[i])
+			return nil, fmt.Errorf("websocket: invalid value for request header %s", replaceable[i])
 		}
 		b = appendField(b, replaceable[i], v)
 	}
@@ -164,7 +183,7 @@ func WriteRequest(w io.Writer, r *Request) (key string, err error) {
 	if len(r.Extensions) > 0 {
 		for _, e := range r.Extensions {
 			if e == "" || !isFieldValue(e) || strings.ContainsRune(e, ',') {
-				return "", errors.New("websocket: invalid extension offer")
+				return nil, errors.New("websocket: invalid extension offer")
 			}
 		}
 		b = appendField(b, "Sec-WebSocket-Extensions", strings.Join(r.Extensions, ", "))
@@ -172,21 +191,12 @@ func WriteRequest(w io.Writer, r *Request) (key string, err error) {
 	for _, name := range extra {
 		for _, v := range r.Header[name] {
 			if !isFieldValue(v) {
-				return "", fmt.Errorf("websocket: invalid value for request header %q", name)
+				return nil, fmt.Errorf("websocket: invalid value for request header %q", name)
 			}
 			b = appendField(b, name, v)
 		}
 	}
-	b = append(b, "\r\n"...)
-
-	n, err := w.Write(b)
-	if err == nil && n < len(b) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		return "", fmt.Errorf("websocket: writing handshake request: %w", err)
-	}
-	return key, nil
+	return append(b, "\r\n"...), nil
 }
 
 func appendField(b []byte, name, value string) []byte {
