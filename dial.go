@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,14 +12,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/engine"
+	"github.com/wsclient/wsclient/internal/deadline"
 )
 
 // DialOptions configures Dial. The zero value (or a nil pointer) gives
@@ -151,174 +148,16 @@ type DialOptions struct {
 // uses the same 45 s).
 const defaultTimeout = 45 * time.Second
 
-// target is a parsed WebSocket URL.
-type target struct {
-	u        *url.URL // normalized, for redirects and cookies
-	secure   bool
-	unix     string // socket path for ws+unix
-	addr     string // host:port to dial
-	hostname string // for SNI
-	hostHdr  string // Host header
-	origin   string
-	uri      string // request URI
-	user     *url.Userinfo
-}
-
-// parseURL checks and splits a WebSocket URL before any I/O. Accepted:
-// ws://, wss://, and ws+unix:// / wss+unix:// in one of two forms:
-//
-//	ws+unix:///run/app.sock            socket /run/app.sock, path /
-//	ws+unix:///run/app.sock:/chat?x=1  socket /run/app.sock, path /chat?x=1
-//	ws+unix://%2Frun%2Fapp.sock/chat   socket in the escaped host, path /chat
-//
-// Userinfo (user:password@ before the socket or host) is sent as Basic
-// Authorization whatever the scheme. Errors show the URL through redactURL.
-func parseURL(raw string) (*target, error) {
-	disp := redactURL(raw) // what errors show: userinfo is never printed
-	// url.Parse rejects escapes such as %2F in a host: take a Unix socket
-	// path given in the authority, and the userinfo before it, out first.
-	var sock string
-	var user *url.Userinfo
-	if scheme, rest, ok := strings.Cut(raw, "://"); ok && strings.HasSuffix(strings.ToLower(scheme), "+unix") {
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		auth := rest[:end]
-		if i := strings.LastIndexByte(auth, '@'); i > 0 { // "@name" is an abstract socket
-			ui, err := url.Parse("ws://" + auth[:i+1])
-			if err != nil || ui.User == nil {
-				return nil, urlError(disp, "malformed user name or password")
-			}
-			user, auth = ui.User, auth[i+1:]
-		}
-		if auth != "" {
-			var err error
-			if sock, err = url.PathUnescape(auth); err != nil {
-				return nil, urlError(disp, "malformed escape in the unix socket path")
-			}
-		}
-		raw = scheme + "://" + rest[end:]
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, urlError(disp, "%s", parseProblem(raw, err))
-	}
-	if user != nil {
-		u.User = user
-	}
-	t := &target{user: u.User}
-	u.User = nil
-	u.Fragment, u.RawFragment = "", ""
-	scheme := strings.ToLower(u.Scheme)
-	switch scheme {
-	case "ws", "wss":
-		t.secure = scheme == "wss"
-		if u.Hostname() == "" {
-			return nil, urlError(disp, "no host")
-		}
-		port := u.Port()
-		def := "80"
-		if t.secure {
-			def = "443"
-		}
-		if port == "" {
-			port = def
-		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, urlError(disp, "bad port %q", port)
-		}
-		t.hostname = u.Hostname()
-		t.addr = net.JoinHostPort(t.hostname, port)
-		t.hostHdr = t.hostname
-		if strings.Contains(t.hostname, ":") {
-			t.hostHdr = "[" + t.hostname + "]"
-		}
-		if port != def {
-			t.hostHdr += ":" + port
-		}
-	case "ws+unix", "wss+unix":
-		t.secure = scheme == "wss+unix"
-		path := u.Path
-		if sock != "" {
-			t.unix = sock
-		} else {
-			t.unix = path
-			path = ""
-			if i := strings.Index(t.unix, ":"); i >= 0 {
-				t.unix, path = t.unix[:i], t.unix[i+1:]
-			}
-			u.RawPath = ""
-		}
-		if t.unix == "" {
-			return nil, urlError(disp, "no unix socket path")
-		}
-		u.Path = path
-		t.hostname = "localhost"
-		t.hostHdr = "localhost"
-	default:
-		return nil, urlError(disp, "unsupported scheme %q (want ws, wss, ws+unix or wss+unix)", u.Scheme)
-	}
-	u.Scheme = scheme
-	t.uri = u.EscapedPath()
-	if u.Host == "" || t.unix != "" {
-		t.uri = (&url.URL{Path: u.Path}).EscapedPath()
-	}
-	if t.uri == "" {
-		t.uri = "/"
-	}
-	if !strings.HasPrefix(t.uri, "/") {
-		t.uri = "/" + t.uri
-	}
-	if u.RawQuery != "" {
-		t.uri += "?" + u.RawQuery
-	}
-	if t.secure {
-		t.origin = "https://" + t.hostHdr
-	} else {
-		t.origin = "http://" + t.hostHdr
-	}
-	t.u = u
-	return t, nil
-}
-
-// urlError reports an invalid URL, shown as disp (redacted).
-func urlError(disp, format string, a ...any) error {
-	return fmt.Errorf("wsclient: invalid URL %q: %s", disp, fmt.Sprintf(format, a...))
-}
-
-// parseProblem says what url.Parse disliked in raw. Its message quotes
-// pieces of the URL, which may be part of a password when raw has
-// userinfo: then only a hint is given.
-func parseProblem(raw string, err error) string {
-	if _, rest, ok := strings.Cut(raw, "://"); ok && strings.Contains(rest, "@") {
-		return "malformed (a '/', '?', '#', '@' or '%' in a user name or password must be percent-encoded)"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
-}
-
-// httpURL is the http(s) form of the target, for the cookie jar.
-func (t *target) httpURL() *url.URL {
-	u := *t.u
-	u.Scheme = "http"
-	if t.secure {
-		u.Scheme = "https"
-	}
-	if t.unix != "" {
-		u.Host = "localhost"
-	}
-	return &u
-}
-
 // Dial connects to a WebSocket server at rawurl (ws://, wss://, ws+unix://,
 // wss+unix://) and performs the opening handshake, like websocket-client's
 // create_connection. A nil opts means defaults. ctx bounds connecting and
 // the handshake only; the returned Conn is not tied to it. Without a
 // deadline in ctx or a Timeout, connecting plus the handshake may take at
 // most 45 s.
+//
+// The steps: parse the URL, then for it and each redirect: choose the
+// route (direct, HTTP CONNECT or SOCKS proxy), connect, TLS for wss, the
+// opening handshake, and the new connection.
 func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -327,161 +166,229 @@ func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	timeout := opts.Timeout
+	ctx, cancel := withDialTimeout(ctx, opts.Timeout)
+	defer cancel()
+	d := newDialer(opts)
+	for redirects := 0; ; redirects++ {
+		c, redir, err := d.dialOnce(ctx, t, redirects == 0)
+		if err != nil || redir == nil {
+			return c, err
+		}
+		if t, err = d.redirect(t, redir, redirects); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// withDialTimeout bounds ctx by timeout (DialOptions.Timeout), or by
+// defaultTimeout when timeout is zero and ctx has no deadline.
+func withDialTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	if _, has := ctx.Deadline(); timeout == 0 && !has {
 		timeout = defaultTimeout
 	}
 	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+		return context.WithTimeout(ctx, timeout)
 	}
-	limit := opts.RedirectLimit
-	if limit == 0 {
-		limit = 3
-	}
-	log := opts.Logger
-	if log == nil {
-		log = traceLogger.Load()
-	}
-	dropCreds := false
-	for redirects := 0; ; redirects++ {
-		c, redir, err := dialOnce(ctx, t, opts, log, dropCreds, redirects == 0)
-		if err != nil || redir == nil {
-			return c, err
-		}
-		loc := redir.Header.Get("Location")
-		if redirects >= limit {
-			return nil, fmt.Errorf("wsclient: stopped after %d redirects (last to %s): %w", redirects, redactURL(loc), ErrBadHandshake)
-		}
-		next, err := followRedirect(t, loc, redir)
-		if err != nil {
-			return nil, err
-		}
-		if next.unix != t.unix || !strings.EqualFold(next.addr, t.addr) { // another origin
-			dropCreds = true
-		}
-		t = next
-	}
+	return ctx, func() {}
 }
 
-// followRedirect resolves a redirect's Location against t. A redirect may
-// only lead to ws:// or wss:// (http:// and https:// are taken as those):
-// never to a Unix socket, whatever t's scheme, and never from wss to ws,
-// which would send the request and its credentials in cleartext (browsers
-// refuse it too). Refusals wrap the redirect response (a *HandshakeError).
-func followRedirect(t *target, loc string, resp *HandshakeError) (*target, error) {
-	refuse := func(why string) error {
-		return fmt.Errorf("wsclient: refused redirect to %q: %s: %w", redactURL(loc), why, resp)
-	}
-	ref, err := url.Parse(loc)
-	if err != nil {
-		return nil, refuse("malformed Location")
-	}
-	next := t.u.ResolveReference(ref)
-	switch strings.ToLower(next.Scheme) {
-	case "ws", "http":
-		if t.secure {
-			return nil, refuse("it would downgrade wss to ws")
-		}
-		next.Scheme = "ws"
-	case "wss", "https":
-		next.Scheme = "wss"
-	default: // ws+unix (also a relative Location on a Unix socket), ftp, ...
-		return nil, refuse("a redirect may only lead to ws:// or wss://")
-	}
-	if ref.User == nil && next.Host == t.u.Host {
-		next.User = t.user
-	}
-	return parseURL(next.String())
+// dialer is one Dial: its options and what carries over between redirects.
+type dialer struct {
+	opts      *DialOptions
+	log       *slog.Logger // nil: no trace
+	limit     int          // redirects to follow
+	dropCreds bool         // a redirect left the origin
 }
 
-// dialOnce runs one connect + handshake. A redirect to follow is returned
-// as its response.
-func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logger, dropCreds, first bool) (*Conn, *HandshakeError, error) {
-	nc, err := connect(ctx, t, opts, first)
+func newDialer(opts *DialOptions) *dialer {
+	d := &dialer{opts: opts, log: opts.Logger, limit: opts.RedirectLimit}
+	if d.log == nil {
+		d.log = traceLogger.Load()
+	}
+	if d.limit == 0 {
+		d.limit = 3
+	}
+	return d
+}
+
+// dialOnce connects to t and runs the handshake. A redirect to follow is
+// returned as its response.
+func (d *dialer) dialOnce(ctx context.Context, t *target, first bool) (*Conn, *HandshakeError, error) {
+	nc, err := d.connect(ctx, t, first)
 	if err != nil {
 		return nil, nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			nc.Close()
+	g := deadline.Bind(ctx, nc) // bounds TLS and the handshake by ctx
+	nc, br, resp, err := d.handshake(ctx, g, nc, t)
+	if err == nil && !g.Release() {
+		if err = ctx.Err(); err == nil {
+			err = context.Canceled
 		}
-	}()
-	// Bound the handshake by ctx: its deadline, and cancellation.
-	if d, has := ctx.Deadline(); has {
-		nc.SetDeadline(d)
 	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	ctxErr := func(err error) error {
-		cerr := ctx.Err()
-		if d, has := ctx.Deadline(); cerr == nil && has && !time.Now().Before(d) {
-			cerr = context.DeadlineExceeded // the socket deadline beat ctx's timer
+	if err != nil {
+		g.Release()
+		nc.Close()
+		if he := d.redirectResponse(err); he != nil {
+			return nil, he, nil
 		}
-		if cerr != nil {
-			return fmt.Errorf("%w: %w", cerr, err)
-		}
-		return err
+		return nil, nil, err
 	}
+	c, err := d.newConn(nc, br, resp)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return c, nil, nil
+}
 
+// connect opens the network connection on the route chosen for t:
+// DialOptions.NetConn (first attempt only), the Unix socket, a tunnel
+// through a proxy, or a direct TCP connection.
+func (d *dialer) connect(ctx context.Context, t *target, first bool) (net.Conn, error) {
+	if d.opts.NetConn != nil && first {
+		return d.opts.NetConn, nil
+	}
+	network, addr := "tcp", t.addr
+	if t.unix != "" {
+		network, addr = "unix", t.unix
+	} else if p, err := proxyFor(t, d.opts); err != nil {
+		return nil, err
+	} else if p != nil {
+		return d.viaProxy(ctx, p, t)
+	}
+	nc, err := d.netDial(ctx, network, addr)
+	if err != nil {
+		return nil, errorf("connect to %s: %w", addr, err)
+	}
+	return nc, nil
+}
+
+// netDial opens a TCP or Unix connection, to the target or to a proxy:
+// with DialOptions.NetDial, or a net.Dialer with websocket-client's
+// keepalive defaults. TCP_NODELAY stays on unless DisableNoDelay.
+func (d *dialer) netDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var nc net.Conn
+	var err error
+	if d.opts.NetDial != nil {
+		nc, err = d.opts.NetDial(ctx, network, addr)
+	} else {
+		ka := net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3}
+		if d.opts.KeepAlive != nil {
+			ka = *d.opts.KeepAlive
+		}
+		nd := net.Dialer{KeepAliveConfig: ka}
+		if !ka.Enable {
+			nd.KeepAlive = -1
+		}
+		nc, err = nd.DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok && d.opts.DisableNoDelay {
+		tc.SetNoDelay(false)
+	}
+	return nc, nil
+}
+
+// handshake runs TLS for a secure target, then the opening handshake, on
+// nc, whose I/O g bounds. It returns the connection to keep (nc, or TLS
+// over it), the reader holding what the server sent past its response,
+// and the response. A non-101 response is a *HandshakeError.
+func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, t *target) (net.Conn, *bufio.Reader, *codec.Response, error) {
 	if t.secure {
-		tc, err := tlsClient(ctx, nc, t, opts)
+		tc, err := tlsClient(ctx, nc, t, d.opts)
 		if err != nil {
-			return nil, nil, ctxErr(err)
+			return nc, nil, nil, g.Err(err)
 		}
 		nc = tc
 	}
-
-	req := buildRequest(t, opts, dropCreds)
-	if opts.Compression != nil {
-		offer, err := opts.Compression.offer()
-		if err != nil {
-			return nil, nil, err
-		}
-		req.Extensions = []string{offer}
+	req, err := d.request(t)
+	if err != nil {
+		return nc, nil, nil, err
 	}
 	var out bytes.Buffer
 	key, err := codec.WriteRequest(&out, req)
 	if err != nil {
-		return nil, nil, errorf("handshake: %w", err)
+		return nc, nil, nil, errorf("handshake: %w", err)
 	}
-	if log != nil {
-		traceRequest(log, out.Bytes())
+	if d.log != nil {
+		traceRequest(d.log, out.Bytes())
 	}
 	if _, err := nc.Write(out.Bytes()); err != nil {
-		return nil, nil, ctxErr(errorf("handshake with %s: %w", t.hostHdr, err))
+		return nc, nil, nil, g.Err(errorf("handshake with %s: %w", t.hostHdr, err))
 	}
 	br := bufio.NewReaderSize(nc, 4096)
-	resp, err := codec.ReadResponse(br, key, opts.Subprotocols, req.Extensions)
+	resp, err := codec.ReadResponse(br, key, d.opts.Subprotocols, req.Extensions)
 	var he *codec.HandshakeError
 	if errors.As(err, &he) {
-		if log != nil {
-			traceResponse(log, he.Status, he.Header)
-		}
-		storeCookies(opts.Jar, t, he.Header)
-		switch he.StatusCode {
-		case 301, 302, 303, 307, 308:
-			if he.Header.Get("Location") != "" && opts.RedirectLimit >= 0 {
-				return nil, he, nil
-			}
-		}
-		return nil, nil, err
+		d.received(t, he.Status, he.Header)
+		return nc, nil, nil, err
 	}
 	if err != nil {
-		return nil, nil, ctxErr(fmt.Errorf("wsclient: handshake with %s: %w", t.hostHdr, err))
+		return nc, nil, nil, g.Err(errorf("handshake with %s: %w", t.hostHdr, err))
 	}
-	if log != nil {
-		traceResponse(log, resp.Status, resp.Header)
-	}
-	storeCookies(opts.Jar, t, resp.Header)
-	stop()
-	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
-	}
-	nc.SetDeadline(time.Time{})
+	d.received(t, resp.Status, resp.Header)
+	return nc, br, resp, nil
+}
 
+// request builds the opening handshake request for t.
+func (d *dialer) request(t *target) (*codec.Request, error) {
+	req := buildRequest(t, d.opts, d.dropCreds)
+	if d.opts.Compression != nil {
+		offer, err := d.opts.Compression.offer()
+		if err != nil {
+			return nil, err
+		}
+		req.Extensions = []string{offer}
+	}
+	return req, nil
+}
+
+// received traces a handshake response and stores its cookies.
+func (d *dialer) received(t *target, status string, h http.Header) {
+	if d.log != nil {
+		traceResponse(d.log, status, h)
+	}
+	storeCookies(d.opts.Jar, t, h)
+}
+
+// redirectResponse returns err's response when it is a redirect to
+// follow: 301, 302, 303, 307 or 308 with a Location, redirects on.
+func (d *dialer) redirectResponse(err error) *HandshakeError {
+	var he *codec.HandshakeError
+	if d.opts.RedirectLimit < 0 || !errors.As(err, &he) || he.Header.Get("Location") == "" {
+		return nil
+	}
+	switch he.StatusCode {
+	case 301, 302, 303, 307, 308:
+		return he
+	}
+	return nil
+}
+
+// redirect returns the target of a redirect response, or why it may not
+// be followed. Once a redirect leaves the origin, credentials stay off for
+// the rest of the Dial.
+func (d *dialer) redirect(t *target, resp *HandshakeError, redirects int) (*target, error) {
+	loc := resp.Header.Get("Location")
+	if redirects >= d.limit {
+		return nil, fmt.Errorf("wsclient: stopped after %d redirects (last to %s): %w", redirects, redactURL(loc), ErrBadHandshake)
+	}
+	next, err := followRedirect(t, loc, resp)
+	if err != nil {
+		return nil, err
+	}
+	if next.unix != t.unix || !strings.EqualFold(next.addr, t.addr) { // another origin
+		d.dropCreds = true
+	}
+	return next, nil
+}
+
+// newConn starts the engine on the handshaken connection; bytes the
+// server sent right after its response are in br.
+func (d *dialer) newConn(nc net.Conn, br *bufio.Reader, resp *codec.Response) (*Conn, error) {
+	opts := d.opts
 	var pre []byte
 	if n := br.Buffered(); n > 0 {
 		pre, _ = br.Peek(n)
@@ -497,8 +404,9 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 		MaskKey:            opts.MaskKey,
 	}
 	if opts.Compression != nil {
+		var err error
 		if cfg.Deflate, err = opts.Compression.accept(resp.Extensions); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if opts.OnPing != nil || opts.OnPong != nil {
@@ -512,125 +420,16 @@ func dialOnce(ctx context.Context, t *target, opts *DialOptions, log *slog.Logge
 			}
 		}
 	}
-	if log != nil {
-		cfg.Trace = frameTracer(log)
+	if d.log != nil {
+		cfg.Trace = frameTracer(d.log)
 	}
-	ok = true
 	return &Conn{
 		Conn:        engine.New(nc, pre, cfg),
 		status:      resp.StatusCode,
 		header:      resp.Header,
 		subprotocol: resp.Subprotocol,
 		extensions:  resp.Extensions,
-	}, nil, nil
-}
-
-// connect opens the network connection.
-func connect(ctx context.Context, t *target, opts *DialOptions, first bool) (net.Conn, error) {
-	if opts.NetConn != nil && first {
-		return opts.NetConn, nil
-	}
-	network, addr := "tcp", t.addr
-	if t.unix != "" {
-		network, addr = "unix", t.unix
-	} else if p, err := proxyFor(t, opts); err != nil {
-		return nil, err
-	} else if p != nil {
-		return dialProxy(ctx, t, opts, p)
-	}
-	var nc net.Conn
-	var err error
-	if opts.NetDial != nil {
-		nc, err = opts.NetDial(ctx, network, addr)
-	} else {
-		ka := net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3}
-		if opts.KeepAlive != nil {
-			ka = *opts.KeepAlive
-		}
-		d := net.Dialer{KeepAliveConfig: ka}
-		if !ka.Enable {
-			d.KeepAlive = -1
-		}
-		nc, err = d.DialContext(ctx, network, addr)
-	}
-	if err != nil {
-		return nil, errorf("connect to %s: %w", addr, err)
-	}
-	if tc, ok := nc.(*net.TCPConn); ok && opts.DisableNoDelay {
-		tc.SetNoDelay(false)
-	}
-	return nc, nil
-}
-
-func tlsClient(ctx context.Context, nc net.Conn, t *target, opts *DialOptions) (net.Conn, error) {
-	var cfg *tls.Config
-	if opts.TLSConfig != nil {
-		cfg = opts.TLSConfig.Clone()
-	} else {
-		cfg = &tls.Config{}
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = t.hostname
-	}
-	if cfg.RootCAs == nil {
-		if bundle := os.Getenv("WEBSOCKET_CLIENT_CA_BUNDLE"); bundle != "" {
-			pool, err := loadCABundle(bundle)
-			if err != nil {
-				return nil, err
-			}
-			cfg.RootCAs = pool
-		}
-	}
-	if cfg.KeyLogWriter == nil {
-		if name := os.Getenv("SSLKEYLOGFILE"); name != "" {
-			f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-			if err != nil {
-				return nil, errorf("SSLKEYLOGFILE: %w", err)
-			}
-			cfg.KeyLogWriter = f // kept open for the process, like Python's ssl
-		}
-	}
-	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return nil, errorf("TLS handshake with %s: %w", t.hostHdr, err)
-	}
-	return tc, nil
-}
-
-// loadCABundle reads a PEM file, or every file in a directory.
-func loadCABundle(path string) (*x509.CertPool, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE: %w", err)
-	}
-	pool := x509.NewCertPool()
-	files := []string{path}
-	if fi.IsDir() {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE: %w", err)
-		}
-		files = files[:0]
-		for _, e := range entries {
-			if !e.IsDir() {
-				files = append(files, filepath.Join(path, e.Name()))
-			}
-		}
-	}
-	added := false
-	for _, f := range files {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE: %w", err)
-		}
-		if pool.AppendCertsFromPEM(pem) {
-			added = true
-		}
-	}
-	if !added {
-		return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE %s: no PEM certificates found", path)
-	}
-	return pool, nil
+	}, nil
 }
 
 func buildRequest(t *target, opts *DialOptions, dropCreds bool) *codec.Request {

@@ -173,11 +173,26 @@ func (l *sniffListener) Accept() (net.Conn, error) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, _ := c.Read(b[:])
 	c.SetReadDeadline(time.Time{})
-	pc := &prefixConn{Conn: c, pre: b[:n]}
+	pc := &peekedConn{Conn: c, first: b[:n]}
 	if n == 1 && b[0] == 0x16 { // TLS handshake record
 		return tls.Server(pc, l.cfg), nil
 	}
 	return pc, nil
+}
+
+// peekedConn gives back the bytes Accept read to tell TLS from HTTP.
+type peekedConn struct {
+	net.Conn
+	first []byte
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) {
+	if len(c.first) > 0 {
+		n := copy(p, c.first)
+		c.first = c.first[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // TestRedirectNoDowngrade: a wss:// server's redirect to ws:// (or
