@@ -41,10 +41,10 @@ func validBits(b int) bool { return b >= 8 && b <= 15 }
 func (o *CompressionOptions) offer() (string, error) {
 	if o.ClientMaxWindowBits != 0 && !validBits(o.ClientMaxWindowBits) ||
 		o.ServerMaxWindowBits != 0 && !validBits(o.ServerMaxWindowBits) {
-		return "", errorf("compression: window bits must be 8..15")
+		return "", optionError("compression: window bits must be 8..15")
 	}
 	if o.Level < 0 || o.Level > 9 {
-		return "", errorf("compression: level %d is not 1..9", o.Level)
+		return "", optionError("compression: level %d is not 1..9", o.Level)
 	}
 	s := wsflate.ExtensionName
 	if o.ClientNoContextTakeover {

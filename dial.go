@@ -155,7 +155,8 @@ const defaultTimeout = 45 * time.Second
 // deadline in ctx or a Timeout, connecting plus the handshake may take at
 // most 45 s.
 //
-// The steps: parse the URL, then for it and each redirect: choose the
+// The URL and opts are checked before any I/O (errors wrap ErrInvalidURL
+// and ErrInvalidOption). Then, for the URL and each redirect: choose the
 // route (direct, HTTP CONNECT or SOCKS proxy), connect, TLS for wss, the
 // opening handshake, and the new connection.
 func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) {
@@ -164,6 +165,9 @@ func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) 
 	}
 	t, err := parseURL(rawurl)
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	ctx, cancel := withDialTimeout(ctx, opts.Timeout)
@@ -310,7 +314,7 @@ func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, 
 	var out bytes.Buffer
 	key, err := codec.WriteRequest(&out, req)
 	if err != nil {
-		return nc, nil, nil, errorf("handshake: %w", err)
+		return nc, nil, nil, fmt.Errorf("%w: handshake request: %w", ErrInvalidOption, err)
 	}
 	if d.log != nil {
 		traceRequest(d.log, out.Bytes())

@@ -2,7 +2,7 @@ package wsclient
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,7 +76,7 @@ func ProxyFromEnvironment(target *url.URL) (*url.URL, error) {
 	if err != nil {
 		// Not expected (httpproxy ignores unparsable values), but its
 		// errors quote the variable's value, password included.
-		return nil, errors.New("wsclient: invalid proxy URL in HTTP_PROXY, HTTPS_PROXY or ALL_PROXY")
+		return nil, optionError("invalid proxy URL in HTTP_PROXY, HTTPS_PROXY or ALL_PROXY")
 	}
 	return pu, nil
 }
@@ -129,7 +129,11 @@ func proxyFor(t *target, opts *DialOptions) (*proxy.Proxy, error) {
 	if pu == nil {
 		return nil, nil
 	}
-	return proxy.Parse(pu)
+	p, err := proxy.Parse(pu)
+	if err != nil {
+		return nil, fmt.Errorf("%w: proxy: %w", ErrInvalidOption, err)
+	}
+	return p, nil
 }
 
 // viaProxy opens a tunnel to t through p, reaching the proxy with

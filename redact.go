@@ -45,15 +45,20 @@ func secretName(name string) bool {
 // when url.Parse fails everything between "://" and the last '@' is hidden.
 func redactURL(s string) string {
 	if u, err := url.Parse(s); err == nil {
-		if _, has := u.User.Password(); has {
+		_, hasPW := u.User.Password()
+		frag := u.EscapedFragment()
+		query, rfrag := redactParams(u.RawQuery), redactParams(frag)
+		if !hasPW && query == u.RawQuery && rfrag == frag {
+			return s // nothing to hide: show it as written
+		}
+		if hasPW {
 			u.User = url.UserPassword(u.User.Username(), redacted)
 		}
-		frag := u.EscapedFragment()
 		u.Fragment, u.RawFragment = "", ""
-		u.RawQuery = redactParams(u.RawQuery)
+		u.RawQuery = query
 		out := u.String()
 		if frag != "" {
-			out += "#" + redactParams(frag)
+			out += "#" + rfrag
 		}
 		return out
 	}

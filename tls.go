@@ -79,7 +79,7 @@ func loadCABundle(path string) (*x509.CertPool, error) {
 		}
 	}
 	if !added {
-		return nil, errorf("WEBSOCKET_CLIENT_CA_BUNDLE %s: no PEM certificates found", path)
+		return nil, optionError("WEBSOCKET_CLIENT_CA_BUNDLE %s: no PEM certificates found", path)
 	}
 	return pool, nil
 }

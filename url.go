@@ -60,7 +60,9 @@ func parseURL(raw string) (*target, error) {
 		return nil, urlError(disp, "%s", problem)
 	}
 	u.Scheme = scheme
-	t.setRequestURI(u)
+	if problem = t.setRequestURI(u); problem != "" {
+		return nil, urlError(disp, "%s", problem)
+	}
 	t.origin = "http://" + t.hostHdr
 	if t.secure {
 		t.origin = "https://" + t.hostHdr
@@ -151,7 +153,17 @@ func (t *target) setSocket(u *url.URL, sock string, secure bool) (problem string
 }
 
 // setRequestURI sets the request target: path (at least "/") and query.
-func (t *target) setRequestURI(u *url.URL) {
+// url.Parse leaves the query as written: spaces and bad escapes in it are
+// refused here rather than sent.
+func (t *target) setRequestURI(u *url.URL) (problem string) {
+	for i := 0; i < len(u.RawQuery); i++ {
+		switch c := u.RawQuery[i]; {
+		case c == ' ':
+			return "space in the query (percent-encode it as %20)"
+		case c == '%' && (i+2 >= len(u.RawQuery) || !isHex(u.RawQuery[i+1]) || !isHex(u.RawQuery[i+2])):
+			return "malformed escape in the query"
+		}
+	}
 	t.uri = u.EscapedPath()
 	if u.Host == "" || t.unix != "" {
 		t.uri = (&url.URL{Path: u.Path}).EscapedPath()
@@ -165,11 +177,16 @@ func (t *target) setRequestURI(u *url.URL) {
 	if u.RawQuery != "" {
 		t.uri += "?" + u.RawQuery
 	}
+	return ""
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // urlError reports an invalid URL, shown as disp (redacted).
 func urlError(disp, format string, a ...any) error {
-	return fmt.Errorf("wsclient: invalid URL %q: %s", disp, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w %q: %s", ErrInvalidURL, disp, fmt.Sprintf(format, a...))
 }
 
 // parseProblem says what url.Parse disliked in raw. Its message quotes

@@ -14,8 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 // maxProxyReply bounds the status line plus header section of a CONNECT
@@ -29,10 +27,7 @@ var errReplyTooLarge = errors.New("reply header larger than 16 KiB")
 // net/http do); a 407 with a Digest challenge is answered once on a new
 // connection (and once more if the nonce was stale).
 func (d *Dialer) httpConnect(ctx context.Context, target string) (net.Conn, error) {
-	hdr, user, err := d.connectHeader()
-	if err != nil {
-		return nil, err
-	}
+	hdr, user := d.connectHeader()
 	for attempt := 0; ; attempt++ {
 		nc, r, err := d.connectOnce(ctx, target, hdr)
 		if err != nil || r == nil {
@@ -52,20 +47,12 @@ func (d *Dialer) httpConnect(ctx context.Context, target string) (net.Conn, erro
 	}
 }
 
-// connectHeader checks Dialer.header and adds Basic credentials from the
+// connectHeader copies Dialer.Header and adds Basic credentials from the
 // proxy URL unless it holds a Proxy-Authorization. user is nil when the
 // caller's header wins (no Digest answer is tried then).
-func (d *Dialer) connectHeader() (http.Header, *url.Userinfo, error) {
+func (d *Dialer) connectHeader() (http.Header, *url.Userinfo) {
 	hdr := http.Header{}
 	for k, vs := range d.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return nil, nil, fmt.Errorf("wsclient: proxy: invalid ProxyHeader name %q", k)
-		}
-		for _, v := range vs {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return nil, nil, fmt.Errorf("wsclient: proxy: invalid ProxyHeader value for %s", k)
-			}
-		}
 		hdr[textproto.CanonicalMIMEHeaderKey(k)] = vs
 	}
 	hdr.Del("Host") // always the target
@@ -76,7 +63,7 @@ func (d *Dialer) connectHeader() (http.Header, *url.Userinfo, error) {
 		pw, _ := user.Password()
 		hdr.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user.Username()+":"+pw)))
 	}
-	return hdr, user, nil
+	return hdr, user
 }
 
 // connectOnce sends one CONNECT on a new connection. On a 2xx reply it

@@ -52,7 +52,8 @@ type Proxy struct {
 }
 
 // Parse checks a proxy URL. A missing scheme means http; a missing port is
-// the scheme's default (80, 443 or 1080).
+// the scheme's default (80, 443 or 1080). Errors say what is wrong, without
+// a prefix, for the caller to wrap.
 func Parse(u *url.URL) (*Proxy, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme == "" {
@@ -67,15 +68,15 @@ func Parse(u *url.URL) (*Proxy, error) {
 	case "socks4", "socks4a", "socks5", "socks5h":
 		port = "1080"
 	default:
-		return nil, fmt.Errorf("wsclient: proxy: unsupported scheme %q (want http, https, socks4, socks4a, socks5 or socks5h)", u.Scheme)
+		return nil, fmt.Errorf("unsupported scheme %q (want http, https, socks4, socks4a, socks5 or socks5h)", u.Scheme)
 	}
 	host := u.Hostname()
 	if host == "" {
-		return nil, fmt.Errorf("wsclient: proxy: no host in proxy URL %s://%s", scheme, u.Host)
+		return nil, fmt.Errorf("no host in proxy URL %s://%s", scheme, u.Host)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("wsclient: proxy: bad port %q", p)
+			return nil, fmt.Errorf("bad port %q", p)
 		}
 		port = p
 	}
@@ -90,7 +91,9 @@ type Dialer struct {
 	// *Error.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Header holds extra headers for the CONNECT request; a
-	// Proxy-Authorization here replaces the one made from Proxy.User.
+	// Proxy-Authorization here replaces the one made from Proxy.User. The
+	// caller checks that names are tokens and values hold no control
+	// characters (http.Header.Write drops CR and LF anyway).
 	Header http.Header
 	// TLSConfig configures TLS to an https proxy; ServerName defaults to
 	// the proxy's host.
@@ -106,8 +109,7 @@ type Dialer struct {
 
 // DialContext returns a connection to target (host:port, an IPv6 host in
 // brackets) through the proxy, on which the caller runs its own protocol.
-// Failures are *Error, except invalid Header entries, which are refused
-// before any I/O.
+// Failures are *Error.
 func (d *Dialer) DialContext(ctx context.Context, target string) (net.Conn, error) {
 	if d.Timeout > 0 {
 		var cancel context.CancelFunc

@@ -1,0 +1,81 @@
+package wsclient
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Validation errors: Dial checks its URL and options before any I/O.
+var (
+	// ErrInvalidURL is wrapped by every error about the URL given to Dial
+	// (App.URL): its scheme, host, port, escapes, query, user name and
+	// password, or Unix socket path.
+	ErrInvalidURL = errors.New("wsclient: invalid URL")
+	// ErrInvalidOption is wrapped by every error about DialOptions: a
+	// subprotocol that is not a token, a header name or value that cannot
+	// be sent, CompressionOptions out of range, a proxy URL (from Proxy or
+	// the environment) that cannot be used, a WEBSOCKET_CLIENT_CA_BUNDLE
+	// without certificates. Errors name the option, never its value.
+	ErrInvalidOption = errors.New("wsclient: invalid option")
+)
+
+func optionError(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidOption, fmt.Sprintf(format, a...))
+}
+
+// singleValued are generated request fields that Header may replace with
+// exactly one value (codec.Request.Header).
+var singleValued = [...]string{"Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version"}
+
+// check validates the options that need no I/O.
+func (o *DialOptions) check() error {
+	if err := checkHeader("Header", o.Header); err != nil {
+		return err
+	}
+	for name, vals := range o.Header {
+		for _, s := range singleValued {
+			if strings.EqualFold(name, s) && len(vals) != 1 {
+				return optionError("Header %s must have exactly one value", s)
+			}
+		}
+	}
+	if err := checkHeader("ProxyHeader", o.ProxyHeader); err != nil {
+		return err
+	}
+	for _, f := range [...]struct{ name, value string }{{"Host", o.Host}, {"Origin", o.Origin}, {"Cookie", o.Cookie}} {
+		if !httpguts.ValidHeaderFieldValue(f.value) {
+			return optionError("%s holds a control character", f.name)
+		}
+	}
+	for i, p := range o.Subprotocols {
+		if !httpguts.ValidHeaderFieldName(p) { // a token (RFC 6455 §4.1)
+			return optionError("Subprotocols[%d] is not a token", i) // its value may be a credential
+		}
+	}
+	if o.Compression != nil {
+		if _, err := o.Compression.offer(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkHeader refuses header names that are not tokens and values holding
+// control characters other than tab (which could inject header lines).
+func checkHeader(option string, h http.Header) error {
+	for name, vals := range h {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return optionError("invalid %s name %q", option, name)
+		}
+		for _, v := range vals {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return optionError("invalid %s value for %s", option, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+	return nil
+}
