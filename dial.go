@@ -41,7 +41,9 @@ type DialOptions struct {
 	// Host overrides the Host header (host=).
 	Host string
 	// Subprotocols are offered in Sec-WebSocket-Protocol (subprotocols=);
-	// the server's choice must be one of them (case-insensitive).
+	// the server's choice must be one of them (case-insensitive). A
+	// Sec-WebSocket-Protocol in Header is an offer too: its comma-separated
+	// entries are added after these, and the field is sent once.
 	Subprotocols []string
 
 	// Timeout bounds connecting plus the opening handshake, proxies, TLS
@@ -199,13 +201,14 @@ func withDialTimeout(ctx context.Context, timeout time.Duration) (context.Contex
 // dialer is one Dial: its options and what carries over between redirects.
 type dialer struct {
 	opts      *DialOptions
+	protocols []string     // the subprotocol offer
 	log       *slog.Logger // nil: no trace
 	limit     int          // redirects to follow
 	dropCreds bool         // a redirect left the origin
 }
 
 func newDialer(opts *DialOptions) *dialer {
-	d := &dialer{opts: opts, log: opts.Logger, limit: opts.RedirectLimit}
+	d := &dialer{opts: opts, protocols: opts.subprotocols(), log: opts.Logger, limit: opts.RedirectLimit}
 	if d.log == nil {
 		d.log = traceLogger.Load()
 	}
@@ -323,7 +326,7 @@ func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, 
 		return nc, nil, nil, g.Err(errorf("handshake with %s: %w", t.hostHdr, err))
 	}
 	br := bufio.NewReaderSize(nc, 4096)
-	resp, err := codec.ReadResponse(br, key, d.opts.Subprotocols, req.Extensions)
+	resp, err := codec.ReadResponse(br, key, d.protocols, req.Extensions)
 	var he *codec.HandshakeError
 	if errors.As(err, &he) {
 		d.received(t, he.Status, he.Header)
@@ -338,7 +341,7 @@ func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, 
 
 // request builds the opening handshake request for t.
 func (d *dialer) request(t *target) (*codec.Request, error) {
-	req := buildRequest(t, d.opts, d.dropCreds)
+	req := buildRequest(t, d.opts, d.protocols, d.dropCreds)
 	if d.opts.Compression != nil {
 		offer, err := d.opts.Compression.offer()
 		if err != nil {
@@ -436,11 +439,15 @@ func (d *dialer) newConn(nc net.Conn, br *bufio.Reader, resp *codec.Response) (*
 	}, nil
 }
 
-func buildRequest(t *target, opts *DialOptions, dropCreds bool) *codec.Request {
+// buildRequest builds the opening handshake request for t with the
+// subprotocol offer protocols (any Sec-WebSocket-Protocol of Header is in
+// it) and without credentials once a redirect left the origin.
+func buildRequest(t *target, opts *DialOptions, protocols []string, dropCreds bool) *codec.Request {
 	h := http.Header{}
 	for k, v := range opts.Header {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}
+	h.Del("Sec-WebSocket-Protocol") // in protocols
 	if dropCreds {
 		h.Del("Authorization")
 		h.Del("Cookie")
@@ -482,7 +489,7 @@ func buildRequest(t *target, opts *DialOptions, dropCreds bool) *codec.Request {
 	return &codec.Request{
 		Host:       host,
 		RequestURI: t.uri,
-		Protocols:  opts.Subprotocols,
+		Protocols:  protocols,
 		Header:     h,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -56,6 +57,11 @@ func (o *DialOptions) check() error {
 			return optionError("Subprotocols[%d] is not a token", i) // its value may be a credential
 		}
 	}
+	for i, p := range headerProtocols(o.Header) {
+		if !httpguts.ValidHeaderFieldName(p) {
+			return optionError("Sec-WebSocket-Protocol in Header: entry %d is not a token", i)
+		}
+	}
 	if o.Compression != nil {
 		if _, err := o.Compression.offer(); err != nil {
 			return err
@@ -78,4 +84,42 @@ func checkHeader(option string, h http.Header) error {
 		}
 	}
 	return nil
+}
+
+// headerProtocols returns the comma-separated entries of the
+// Sec-WebSocket-Protocol fields in h (any spelling of the name), trimmed,
+// empty ones skipped.
+func headerProtocols(h http.Header) []string {
+	var out []string
+	for name, vals := range h {
+		if !strings.EqualFold(name, "Sec-WebSocket-Protocol") {
+			continue
+		}
+		for _, v := range vals {
+			for p := range strings.SplitSeq(v, ",") {
+				if p = strings.Trim(p, " \t"); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// subprotocols is the offer: Subprotocols, then the entries of a
+// Sec-WebSocket-Protocol given in Header (websocket-client's
+// header={"Sec-WebSocket-Protocol": "chat"} idiom), each once (compared
+// case-insensitively, the first spelling kept).
+func (o *DialOptions) subprotocols() []string {
+	extra := headerProtocols(o.Header)
+	if len(extra) == 0 {
+		return o.Subprotocols
+	}
+	out := make([]string, 0, len(o.Subprotocols)+len(extra))
+	for _, p := range append(o.Subprotocols[:len(o.Subprotocols):len(o.Subprotocols)], extra...) {
+		if !slices.ContainsFunc(out, func(q string) bool { return strings.EqualFold(p, q) }) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
