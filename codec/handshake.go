@@ -30,10 +30,10 @@ var (
 	// ErrBadHandshake is wrapped by every error of ReadResponse that
 	// reports a response the client must reject (errors.Is(err,
 	// ErrBadHandshake)), *HandshakeError included.
-	ErrBadHandshake = errors.New("websocket: bad handshake")
+	ErrBadHandshake = errors.New("wsclient: bad handshake")
 	// ErrHeaderTooLarge is wrapped, together with ErrBadHandshake, when
 	// the response header section exceeds MaxHeaderBytes.
-	ErrHeaderTooLarge = errors.New("websocket: handshake response header too large")
+	ErrHeaderTooLarge = errors.New("wsclient: handshake response header too large")
 )
 
 // websocketGUID is the fixed string appended to the key (RFC 6455 §1.3).
@@ -113,13 +113,13 @@ func WriteRequest(w io.Writer, r *Request) (key string, err error) {
 	}
 	switch {
 	case gen[0] == "":
-		return "", errors.New("websocket: request has no Host")
+		return "", errors.New("wsclient: request has no Host")
 	case !isVisible(uri):
-		return "", errors.New("websocket: invalid request URI")
+		return "", errors.New("wsclient: invalid request URI")
 	}
 	for _, p := range r.Protocols {
 		if !isToken(p) {
-			return "", errors.New("websocket: subprotocol is not a token")
+			return "", errors.New("wsclient: subprotocol is not a token")
 		}
 	}
 	b, err := appendRequest(make([]byte, 0, 256), r, uri, gen, extra)
@@ -131,7 +131,7 @@ func WriteRequest(w io.Writer, r *Request) (key string, err error) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return "", fmt.Errorf("websocket: writing handshake request: %w", err)
+		return "", fmt.Errorf("wsclient: writing handshake request: %w", err)
 	}
 	return gen[3], nil
 }
@@ -146,7 +146,7 @@ func requestFields(r *Request) (gen [len(replaceable)]string, extra []string, er
 	extra = make([]string, 0, len(r.Header))
 	for name, vals := range r.Header {
 		if !isToken(name) {
-			return gen, nil, fmt.Errorf("websocket: invalid request header name %q", name)
+			return gen, nil, fmt.Errorf("wsclient: invalid request header name %q", name)
 		}
 		i := slices.IndexFunc(replaceable[:], func(s string) bool { return strings.EqualFold(s, name) })
 		if i < 0 {
@@ -154,7 +154,7 @@ func requestFields(r *Request) (gen [len(replaceable)]string, extra []string, er
 			continue
 		}
 		if set[i] || len(vals) != 1 {
-			return gen, nil, fmt.Errorf("websocket: request header %s must have exactly one value", replaceable[i])
+			return gen, nil, fmt.Errorf("wsclient: request header %s must have exactly one value", replaceable[i])
 		}
 		set[i], gen[i] = true, vals[0]
 	}
@@ -173,7 +173,7 @@ func appendRequest(b []byte, r *Request, uri string, gen [len(replaceable)]strin
 	b = append(b, " HTTP/1.1\r\n"...)
 	for i, v := range gen {
 		if !isFieldValue(v) {
-			return nil, fmt.Errorf("websocket: invalid value for request header %s", replaceable[i])
+			return nil, fmt.Errorf("wsclient: invalid value for request header %s", replaceable[i])
 		}
 		b = appendField(b, replaceable[i], v)
 	}
@@ -183,7 +183,7 @@ func appendRequest(b []byte, r *Request, uri string, gen [len(replaceable)]strin
 	if len(r.Extensions) > 0 {
 		for _, e := range r.Extensions {
 			if e == "" || !isFieldValue(e) || strings.ContainsRune(e, ',') {
-				return nil, errors.New("websocket: invalid extension offer")
+				return nil, errors.New("wsclient: invalid extension offer")
 			}
 		}
 		b = appendField(b, "Sec-WebSocket-Extensions", strings.Join(r.Extensions, ", "))
@@ -191,7 +191,7 @@ func appendRequest(b []byte, r *Request, uri string, gen [len(replaceable)]strin
 	for _, name := range extra {
 		for _, v := range r.Header[name] {
 			if !isFieldValue(v) {
-				return nil, fmt.Errorf("websocket: invalid value for request header %q", name)
+				return nil, fmt.Errorf("wsclient: invalid value for request header %q", name)
 			}
 			b = appendField(b, name, v)
 		}
@@ -233,7 +233,7 @@ type HandshakeError struct {
 	Body []byte
 }
 
-// Error returns "websocket: bad handshake: server returned 403 Forbidden",
+// Error returns "wsclient: bad handshake: server returned 403 Forbidden",
 // followed by the start of the body, quoted, if there is one.
 func (e *HandshakeError) Error() string {
 	status := e.Status
@@ -245,7 +245,7 @@ func (e *HandshakeError) Error() string {
 			status += " " + text
 		}
 	}
-	s := "websocket: bad handshake: server returned " + status
+	s := "wsclient: bad handshake: server returned " + status
 	if len(e.Body) > 0 {
 		const excerpt = 128
 		body := e.Body
@@ -270,7 +270,7 @@ type badHandshake struct {
 	cause error
 }
 
-func (e *badHandshake) Error() string { return "websocket: bad handshake: " + e.msg }
+func (e *badHandshake) Error() string { return "wsclient: bad handshake: " + e.msg }
 
 func (e *badHandshake) Unwrap() []error {
 	if e.cause == nil {
@@ -451,7 +451,7 @@ func (lr *lineReader) readLine() ([]byte, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, fmt.Errorf("websocket: reading handshake response: %w", err)
+			return nil, fmt.Errorf("wsclient: reading handshake response: %w", err)
 		}
 		if lr.long == nil {
 			// One allocation that fits any line still allowed, instead of

@@ -588,7 +588,7 @@ func TestReadResponseBad(t *testing.T) {
 					"err = %v; want ErrBadHandshake with %q",
 					err, tt.want)
 			}
-			if !strings.HasPrefix(err.Error(), "websocket: bad handshake: ") {
+			if !strings.HasPrefix(err.Error(), "wsclient: bad handshake: ") {
 				t.Errorf(
 					"error %q lacks the prefix",
 					err)
@@ -615,7 +615,7 @@ func TestReadResponseRejected(t *testing.T) {
 			status: "403 Forbidden",
 			body:   "go away\r\n",
 			rest:   "NEXT",
-			msg:    `websocket: bad handshake: server returned 403 Forbidden: "go away\r\n"`,
+			msg:    `wsclient: bad handshake: server returned 403 Forbidden: "go away\r\n"`,
 		},
 		{
 			name:   "no reason phrase",
@@ -623,7 +623,7 @@ func TestReadResponseRejected(t *testing.T) {
 			code:   404,
 			status: "404",
 			rest:   "body without length",
-			msg:    "websocket: bad handshake: server returned 404 Not Found",
+			msg:    "wsclient: bad handshake: server returned 404 Not Found",
 		},
 		{
 			name:   "body capped",
@@ -632,7 +632,7 @@ func TestReadResponseRejected(t *testing.T) {
 			status: "500 Oops",
 			body:   long[:4096],
 			rest:   long[4096:],
-			msg:    `websocket: bad handshake: server returned 500 Oops: "` + long[:128] + `"...`,
+			msg:    `wsclient: bad handshake: server returned 500 Oops: "` + long[:128] + `"...`,
 		},
 		{
 			name:   "body shorter than announced",
@@ -660,7 +660,7 @@ func TestReadResponseRejected(t *testing.T) {
 			in:     response("HTTP/1.1 599"),
 			code:   599,
 			status: "599",
-			msg:    "websocket: bad handshake: server returned 599",
+			msg:    "wsclient: bad handshake: server returned 599",
 		},
 	}
 	for _, tt := range tests {

@@ -418,11 +418,11 @@ func statusText(he *wsclient.HandshakeError) string {
 	return fmt.Sprintf("%d %s", he.StatusCode, strings.TrimSpace(he.Status+" "+http.StatusText(he.StatusCode)))
 }
 
-// trimPrefix drops the library's "wsclient: " / "websocket: " prefixes,
-// which wsdump's own prefix replaces.
+// trimPrefix drops the library's "wsclient: " prefixes, which wsdump's own
+// prefix replaces.
 func trimPrefix(s string) string {
 	for {
-		t := strings.TrimPrefix(strings.TrimPrefix(s, "wsclient: "), "websocket: ")
+		t := strings.TrimPrefix(s, "wsclient: ")
 		if t == s {
 			return s
 		}
