@@ -65,9 +65,8 @@ func TestAllocsClose(t *testing.T) {
 	var buf [ws.MaxControlFramePayloadSize]byte
 	checkAllocs(t, "PutClose", func() { sinkInt = PutClose(buf[:], ws.StatusGoingAway, "going away") })
 	checkAllocs(t, "ValidCloseCode", func() { sinkBool = ValidCloseCode(1004) })
-	checkAllocs(t, "CheckLocalCloseCode", func() { sinkErr = CheckLocalCloseCode(1006) })
-	checkAllocs(t, "CheckCloseReason", func() { sinkErr = CheckCloseReason("déjà vu") })
-	checkAllocs(t, "CheckCloseReason invalid", func() { sinkErr = CheckCloseReason("\xff") })
+	checkAllocs(t, "CheckClose", func() { sinkErr = CheckClose(4000, "déjà vu") })
+	checkAllocs(t, "CheckClose without a code", func() { sinkErr = CheckClose(ws.StatusNoStatusRcvd, "") })
 }
 
 func TestAllocsUTF8(t *testing.T) {

@@ -2,7 +2,7 @@ package codec
 
 import (
 	"encoding/binary"
-	"errors"
+	"fmt"
 
 	"github.com/gobwas/ws"
 )
@@ -17,20 +17,6 @@ const MaxCloseReason = ws.MaxControlFramePayloadSize - 2
 // a ws.ProtocolError constant like the gobwas/ws values, so it never
 // allocates and a connection answers it with close code 1002.
 const ErrProtocolClosePayload = ws.ProtocolError("close frame payload of 1 byte")
-
-// Errors for close frames the application asks to send (RFC 6455 §5.5.1,
-// §7.4). They are usage errors, not protocol violations by the peer.
-var (
-	// ErrCloseCode is returned by CheckLocalCloseCode for a code that must
-	// not appear in a close frame.
-	ErrCloseCode = errors.New("wsclient: close code may not be sent")
-	// ErrCloseReasonTooLong is returned by CheckCloseReason for a reason
-	// longer than MaxCloseReason bytes.
-	ErrCloseReasonTooLong = errors.New("wsclient: close reason longer than 123 bytes")
-	// ErrCloseReasonUTF8 is returned by CheckCloseReason for a reason that is
-	// not valid UTF-8.
-	ErrCloseReasonUTF8 = errors.New("wsclient: close reason is not valid UTF-8")
-)
 
 // ValidCloseCode reports whether code may appear on the wire in a close
 // frame (RFC 6455 §7.4.1, §7.4.2 and the IANA registry of §11.7): 1000–1003,
@@ -97,8 +83,8 @@ func ParseClose(p []byte) (code ws.StatusCode, reason []byte, err error) {
 // at least 2+len(reason) bytes long. ws.StatusNoStatusRcvd (1005) means "no
 // status" and encodes as an empty payload (0 is returned, reason ignored).
 //
-// PutClose does not validate: call CheckLocalCloseCode and CheckCloseReason
-// first for values that come from the application.
+// PutClose does not validate: call CheckClose first for values that come
+// from the application.
 func PutClose(b []byte, code ws.StatusCode, reason string) int {
 	if code == ws.StatusNoStatusRcvd {
 		return 0
@@ -107,27 +93,24 @@ func PutClose(b []byte, code ws.StatusCode, reason string) int {
 	return 2 + copy(b[2:2+len(reason)], reason)
 }
 
-// CheckLocalCloseCode returns ErrCloseCode when code may not be sent in a
-// close frame, by the same rule as ValidCloseCode (RFC 6455 §7.4). Note that
-// ws.StatusNoStatusRcvd (1005) is rejected too: a caller that wants to send a
-// close frame without a code (which PutClose encodes for 1005) must decide
-// that before calling.
-func CheckLocalCloseCode(code ws.StatusCode) error {
-	if !ValidCloseCode(code) {
-		return ErrCloseCode
+// CheckClose reports why a close frame with code and reason may not be
+// sent by the application (RFC 6455 §5.5, §5.5.1, §7.4), or nil: the code
+// must be one ValidCloseCode accepts, or 1005 (ws.StatusNoStatusRcvd),
+// which PutClose encodes as a close frame without a code; the reason must
+// be at most MaxCloseReason bytes of valid UTF-8. The error wraps the
+// gobwas/ws ProtocolError that names the rule. It allocates nothing unless
+// it fails.
+func CheckClose(code ws.StatusCode, reason string) error {
+	if code != ws.StatusNoStatusRcvd {
+		if err := closeCodeError(code); err != nil {
+			return fmt.Errorf("close code %d may not be sent (%w)", code, err)
+		}
 	}
-	return nil
-}
-
-// CheckCloseReason returns ErrCloseReasonTooLong when reason is longer than
-// MaxCloseReason bytes and ErrCloseReasonUTF8 when it is not valid UTF-8
-// (RFC 6455 §5.5, §5.5.1), for close frames the application sends.
-func CheckCloseReason(reason string) error {
 	if len(reason) > MaxCloseReason {
-		return ErrCloseReasonTooLong
+		return fmt.Errorf("close reason is %d bytes, more than %d (%w)", len(reason), MaxCloseReason, ws.ErrProtocolControlPayloadOverflow)
 	}
 	if !validBulkString(reason) {
-		return ErrCloseReasonUTF8
+		return fmt.Errorf("close reason is not valid UTF-8 (%w)", ws.ErrProtocolInvalidUTF8)
 	}
 	return nil
 }

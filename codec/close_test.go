@@ -45,14 +45,14 @@ func TestCloseCodes(t *testing.T) {
 				"ValidCloseCode(%d) = %v, want %v",
 				tt.code, got, tt.valid)
 		}
-		wantLocal := error(nil)
-		if !tt.valid {
-			wantLocal = ErrCloseCode
-		}
-		if got := CheckLocalCloseCode(tt.code); got != wantLocal {
-			t.Errorf(
-				"CheckLocalCloseCode(%d) = %v, want %v",
-				tt.code, got, wantLocal)
+		err := CheckClose(tt.code, "")
+		switch {
+		case tt.code == ws.StatusNoStatusRcvd:
+			if err != nil {
+				t.Errorf("CheckClose(1005) = %v, want nil (a close frame without a code)", err)
+			}
+		case tt.valid && err != nil, !tt.valid && !errors.Is(err, tt.err):
+			t.Errorf("CheckClose(%d) = %v, want %v", tt.code, err, tt.err)
 		}
 		for _, reason := range []string{"", "bye", strings.Repeat("é", MaxCloseReason/2)} {
 			var b [ws.MaxControlFramePayloadSize]byte
@@ -165,7 +165,7 @@ func TestParseClose(t *testing.T) {
 	}
 }
 
-func TestCheckCloseReason(t *testing.T) {
+func TestCheckClose(t *testing.T) {
 	tests := []struct {
 		reason string
 		want   error
@@ -184,22 +184,21 @@ func TestCheckCloseReason(t *testing.T) {
 		},
 		{
 			reason: strings.Repeat("x", MaxCloseReason+1),
-			want:   ErrCloseReasonTooLong,
+			want:   ws.ErrProtocolControlPayloadOverflow,
 		},
 		{
 			reason: "bad \xc0\x80",
-			want:   ErrCloseReasonUTF8,
+			want:   ws.ErrProtocolInvalidUTF8,
 		},
 		{
 			reason: "cut \xe2\x82",
-			want:   ErrCloseReasonUTF8,
+			want:   ws.ErrProtocolInvalidUTF8,
 		},
 	}
 	for _, tt := range tests {
-		if got := CheckCloseReason(tt.reason); got != tt.want {
-			t.Errorf(
-				"CheckCloseReason(%q) = %v, want %v",
-				tt.reason, got, tt.want)
+		got := CheckClose(1000, tt.reason)
+		if tt.want == nil && got != nil || tt.want != nil && !errors.Is(got, tt.want) {
+			t.Errorf("CheckClose(1000, %q) = %v, want %v", tt.reason, got, tt.want)
 		}
 	}
 }

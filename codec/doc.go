@@ -18,8 +18,8 @@ gobwas/ws protocol errors.
 # Close frames
 
 ParseClose and PutClose decode and encode close payloads (§5.5.1);
-ValidCloseCode, CheckLocalCloseCode and CheckCloseReason say which codes and
-reasons may be sent (§7.4).
+ValidCloseCode and CheckClose say which codes and reasons may be sent
+(§7.4).
 
 # UTF-8
 
@@ -37,10 +37,10 @@ AcceptKey make and check the key.
 # Zero-allocation contract
 
 PutHeader, ParseHeader, ParseHeaderInto, HeaderSize, CheckServerFrame, ParseClose, PutClose,
-ValidCloseCode, CheckLocalCloseCode, CheckCloseReason, ValidUTF8 and
-Validator never allocate, errors included: the ws.ProtocolError values they
-return are converted to error once, at package initialisation (converting
-them on each return, as ws.CheckHeader does, costs 16 B every time).
+ValidCloseCode, ValidUTF8 and Validator never allocate, errors included:
+the ws.ProtocolError values they return are converted to error once, at
+package initialisation (converting them on each return, as ws.CheckHeader
+does, costs 16 B every time). CheckClose allocates only when it fails.
 alloc_test.go proves it. The handshake functions allocate; they run once per
 connection.
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -120,14 +119,8 @@ func (c *Conn) pongTimedOut() error {
 // running and call Close from another goroutine.
 func (c *Conn) Close(status StatusCode, reason string) error {
 	code := ws.StatusCode(status)
-	if code != ws.StatusNoStatusRcvd && !codec.ValidCloseCode(code) {
-		return fmt.Errorf("wsclient: close code %d may not be sent", code)
-	}
-	if len(reason) > codec.MaxCloseReason {
-		return fmt.Errorf("wsclient: close reason is %d bytes, more than %d", len(reason), codec.MaxCloseReason)
-	}
-	if !utf8.ValidString(reason) {
-		return errNotText
+	if err := codec.CheckClose(code, reason); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
 	}
 	if code == ws.StatusNoStatusRcvd {
 		reason = ""

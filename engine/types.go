@@ -157,6 +157,4 @@ var (
 	// ErrClosed is returned by every call after the connection was closed
 	// locally (Close or Abort). It wraps net.ErrClosed.
 	ErrClosed = fmt.Errorf("wsclient: use of closed connection: %w", net.ErrClosed)
-
-	errNotText = errors.New("wsclient: close reason is not valid UTF-8")
 )

@@ -376,7 +376,7 @@ func (s *Server) route(r *http.Request) (route, error) {
 		rt.mode, rt.code = "close", ws.StatusCode(n)
 		if len(parts) > 2 {
 			rt.reason, _ = url.PathUnescape(strings.Join(parts[2:], "/"))
-			if codec.CheckCloseReason(rt.reason) != nil {
+			if codec.CheckClose(rt.code, rt.reason) != nil {
 				return rt, errors.New("bad close reason")
 			}
 		}
