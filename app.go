@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -39,7 +38,8 @@ type App struct {
 
 	// OnOpen is called after the first successful connect.
 	OnOpen func(a *App)
-	// OnReconnect is called instead of OnOpen after each later connect.
+	// OnReconnect is called instead of OnOpen after each later connect;
+	// when it is nil, OnOpen is called again (as websocket-client does).
 	OnReconnect func(a *App)
 	// OnMessage is called with each data message (websocket-client's
 	// on_message): the whole message, or, when OnContMessage is set, the
@@ -128,8 +128,20 @@ type RunOptions struct {
 	StableAfter time.Duration
 }
 
-// ErrPingTimeout is reported when no pong arrived within PingTimeout.
-var ErrPingTimeout = errors.New("wsclient: no pong within ping timeout")
+// ErrPingTimeout is reported when no pong arrived within PingTimeout. Like
+// every timeout the library returns, it reports Timeout() true:
+// errors.As(err, &ne) with ne interface{ Timeout() bool } matches it.
+var ErrPingTimeout error = &timeoutError{"wsclient: no pong within ping timeout"}
+
+// ErrAppRunning is returned by RunForever when the App is already running.
+var ErrAppRunning = errors.New("wsclient: App is already running")
+
+// timeoutError is an error that reports itself as a timeout (net.Error's
+// Timeout), for sentinels such as ErrPingTimeout.
+type timeoutError struct{ s string }
+
+func (e *timeoutError) Error() string { return e.s }
+func (e *timeoutError) Timeout() bool { return true }
 
 // PanicError reports a panic recovered in an App callback. The connection
 // is closed with 1011 (internal error).
@@ -145,11 +157,11 @@ func (e *PanicError) Error() string {
 func (o *RunOptions) check() error {
 	switch {
 	case o.PingInterval < 0 || o.PingTimeout < 0 || o.ReconnectMin < 0 || o.ReconnectMax < 0 || o.StableAfter < 0:
-		return errors.New("wsclient: RunOptions durations must not be negative")
+		return fmt.Errorf("%w: RunOptions durations must not be negative", ErrInvalidOption)
 	case o.PingTimeout > 0 && o.PingInterval > 0 && o.PingTimeout >= o.PingInterval:
-		return fmt.Errorf("wsclient: PingTimeout (%v) must be shorter than PingInterval (%v)", o.PingTimeout, o.PingInterval)
+		return fmt.Errorf("%w: PingTimeout (%v) must be shorter than PingInterval (%v)", ErrInvalidOption, o.PingTimeout, o.PingInterval)
 	case len(o.PingPayload) > 125:
-		return errors.New("wsclient: PingPayload is longer than 125 bytes")
+		return fmt.Errorf("%w: PingPayload is %d bytes, more than 125", ErrInvalidOption, len(o.PingPayload))
 	}
 	if o.PingTimeout > 0 && o.PingInterval == 0 {
 		o.PingInterval = 2 * o.PingTimeout
@@ -197,7 +209,7 @@ func (a *App) RunForever(ctx context.Context, o RunOptions) error {
 	a.mu.Lock()
 	if a.running {
 		a.mu.Unlock()
-		return errors.New("wsclient: App is already running")
+		return ErrAppRunning
 	}
 	a.running, a.cancel = true, cancel
 	if a.stopped { // Close came first
@@ -336,28 +348,7 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 
 	var pingErr atomic.Pointer[error]
 	if o.PingInterval > 0 {
-		// The pinger only times; pings are written by their own goroutine,
-		// so a write stuck behind a stalled peer cannot delay the timeout.
-		pings := make(chan struct{}, 1)
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-done:
-					return
-				case <-pings:
-					c.Ping(o.PingPayload) // a failure: the reader sees the broken connection
-				}
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			if err := a.pinger(o, pings, done); err != nil {
-				pingErr.Store(&err)
-				c.Abort() // unblocks writers stuck on the dead peer too
-			}
-		}()
+		a.keepalive(c, o, done, &wg, &pingErr)
 	}
 
 	err = a.dispatch(c, reopened)
@@ -371,16 +362,7 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 	if !stop() {
 		<-closing // our close handshake started: let it finish
 	}
-	// The code of the completed close handshake, whoever started it: the
-	// peer's close frame may have been read by Close rather than by the
-	// dispatcher (a callback that called Close and kept running).
-	code, reason := StatusAbnormalClosure, ""
-	var ce *CloseError
-	if pc := c.PeerClose(); pc != nil {
-		code, reason = pc.Code, pc.Reason
-	} else if errors.As(err, &ce) {
-		code, reason = ce.Code, ce.Reason
-	}
+	code, reason := closeStatus(c, err)
 	graceful = code != StatusAbnormalClosure && pe == nil && pingErr.Load() == nil
 	if !graceful && ctx.Err() == nil {
 		a.report(err)
@@ -399,6 +381,48 @@ func (a *App) session(ctx context.Context, c *Conn, o *RunOptions, reopened bool
 	return graceful, err
 }
 
+// keepalive starts the pinger, which only times, and the goroutine that
+// writes the pings it asks for, so that a write stuck behind a stalled peer
+// cannot delay the timeout. On a timeout it stores the error and aborts the
+// connection, which unblocks writers stuck on the dead peer too.
+func (a *App) keepalive(c *Conn, o *RunOptions, done <-chan struct{}, wg *sync.WaitGroup, pingErr *atomic.Pointer[error]) {
+	pings := make(chan struct{}, 1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-pings:
+				c.Ping(o.PingPayload) // a failure: the reader sees the broken connection
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := a.pinger(o, pings, done); err != nil {
+			pingErr.Store(&err)
+			c.Abort()
+		}
+	}()
+}
+
+// closeStatus returns the code and reason of the completed close handshake,
+// whoever started it: the peer's close frame may have been read by Close
+// rather than by the dispatcher (a callback that called Close and kept
+// running). Without one it is 1006.
+func closeStatus(c *Conn, err error) (StatusCode, string) {
+	if pc := c.PeerClose(); pc != nil {
+		return pc.Code, pc.Reason
+	}
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Reason
+	}
+	return StatusAbnormalClosure, ""
+}
+
 // dispatch reads until the connection ends, calling the callbacks. A panic
 // in a callback is returned as *PanicError.
 func (a *App) dispatch(c *Conn, reopened bool) (err error) {
@@ -407,10 +431,10 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
-	if reopened {
-		if a.OnReconnect != nil {
-			a.OnReconnect(a)
-		}
+	// websocket-client calls on_open again after a reconnect when there is
+	// no on_reconnect.
+	if reopened && a.OnReconnect != nil {
+		a.OnReconnect(a)
 	} else if a.OnOpen != nil {
 		a.OnOpen(a)
 	}
@@ -554,14 +578,8 @@ func (a *App) Conn() *Conn {
 // RunForever starts, it makes RunForever return nil at once. It does not
 // wait, so it is safe from callbacks. A second Close is a no-op.
 func (a *App) Close(code StatusCode, reason string) error {
-	if code != StatusNoStatus && !codec.ValidCloseCode(ws.StatusCode(code)) {
-		return errorf("close code %d may not be sent", code)
-	}
-	if len(reason) > codec.MaxCloseReason {
-		return errorf("close reason is %d bytes, more than %d", len(reason), codec.MaxCloseReason)
-	}
-	if !utf8.ValidString(reason) {
-		return errorf("close reason is not valid UTF-8")
+	if err := codec.CheckClose(ws.StatusCode(code), reason); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
 	}
 	a.mu.Lock()
 	if a.stopped {
