@@ -732,4 +732,3 @@ func (m *messageWriter) abandon() {
 	w.cond.Broadcast()
 	w.mu.Unlock()
 }
-
