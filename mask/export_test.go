@@ -1,5 +1,10 @@
 package mask
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Hooks for the external tests (package mask_test).
 
 // Kernel is one implementation with the package's internal key form (see
@@ -16,20 +21,23 @@ type Kernel struct {
 // choice that Apply and Copy make.
 func Kernels() []Kernel {
 	var ks []Kernel
-	for _, k := range kernels() {
-		ks = append(ks, Kernel{k.name, k.xor, k.xorCopy})
+	for _, k := range kernels.Kernels() {
+		ks = append(ks, Kernel{k.Name, k.Funcs.xor, k.Funcs.xorCopy})
 	}
 	return append(ks, Kernel{"dispatch", xor, xorCopy})
 }
 
-// KeyAt is keyAt: key as a little-endian uint32 rotated to start at pos.
-var KeyAt = keyAt
+// KeyAt returns key in the package's internal form: a little-endian uint32
+// whose low byte applies to the first byte masked, here key[pos%4], as
+// Apply and Copy compute it. RotateLeft32 reduces the count mod 32, so pos
+// needs no reduction mod 4.
+func KeyAt(key [4]byte, pos int) uint32 {
+	return bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos)
+}
 
-// ChooseKernel is chooseKernel, the parsing of WSCLIENT_MASK.
-var ChooseKernel = chooseKernel
-
-// KernelNames is kernelNames.
-var KernelNames = kernelNames
+// KernelNames returns the names of the kernels this CPU can run, simplest
+// first.
+func KernelNames() []string { return kernels.Names() }
 
 // EnvVar is the name of the environment variable read at init.
 const EnvVar = envVar
@@ -37,16 +45,4 @@ const EnvVar = envVar
 // UseKernel makes Apply and Copy dispatch as if WSCLIENT_MASK named name,
 // which must be one of KernelNames(), and returns a function that restores
 // the previous choice: defer mask.UseKernel("sse2")().
-func UseKernel(name string) (restore func()) {
-	old := impl
-	impl = name
-	useKernel(name)
-	return func() {
-		impl = old
-		useKernel(old)
-	}
-}
-
-// ForceGeneric makes Apply and Copy use the portable Go kernel and returns a
-// function that restores the previous choice: defer mask.ForceGeneric()().
-func ForceGeneric() (restore func()) { return UseKernel("generic") }
+func UseKernel(name string) (restore func()) { return kernels.Select(name) }

@@ -2,7 +2,11 @@
 
 package mask
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/wsclient/wsclient/internal/cpuimpl"
+)
 
 // What the CPU (and the OS, which must save the wider registers) supports,
 // read once at init.
@@ -12,9 +16,10 @@ var (
 		cpuid.CPU.Has(cpuid.BMI2) // every AVX-512 CPU has it; xorCopyAVX512 uses SHRX
 )
 
-// The kernels in use, set once by useKernel at init (and by test hooks).
-// Plain booleans, not a function variable: calling through one would make
-// every slice passed to Apply escape to the heap.
+// The kernels in use, set by kernels at init (and by test hooks). Plain
+// booleans, not a function variable: calling through one would make every
+// slice passed to Apply escape to the heap. A kernel's boolean implies those
+// of the simpler ones, to which it hands short inputs.
 var useSSE2, useAVX2, useAVX512 bool
 
 // minAVX2 is the length from which the AVX2 kernels beat the SSE2 ones.
@@ -66,30 +71,16 @@ func xor(b []byte, key uint32) uint32
 //go:noescape
 func xorCopy(dst, src []byte, key uint32) uint32
 
-// kernels returns every kernel this CPU can run, simplest first.
-func kernels() []kernel {
-	ks := []kernel{
-		{"generic", xorGeneric, xorCopyGeneric},
-		{"sse2", xorSSE2, xorCopySSE2}, // part of amd64
-	}
-	if hasAVX2 {
-		ks = append(ks, kernel{"avx2", xorAVX2, xorCopyAVX2})
-	}
-	if hasAVX512 {
-		ks = append(ks, kernel{"avx512", xorAVX512, xorCopyAVX512})
-	}
-	return ks
-}
-
-// useKernel makes name, one of kernelNames(), the best kernel in use.
-func useKernel(name string) {
-	useAVX512 = name == "avx512"
-	useAVX2 = useAVX512 || name == "avx2"
-	useSSE2 = useAVX2 || name == "sse2"
+// archKernels are the assembly kernels, simplest first. SSE2 is part of
+// amd64.
+var archKernels = []cpuimpl.Kernel[kernelFuncs]{
+	{Name: "sse2", Available: true, Use: &useSSE2, Funcs: kernelFuncs{xorSSE2, xorCopySSE2}},
+	{Name: "avx2", Available: hasAVX2, Use: &useAVX2, Funcs: kernelFuncs{xorAVX2, xorCopyAVX2}},
+	{Name: "avx512", Available: hasAVX512, Use: &useAVX512, Funcs: kernelFuncs{xorAVX512, xorCopyAVX512}},
 }
 
 // The assembly kernels in mask_amd64.s take the key and return it in the
-// package's form (see keyAt). The copying ones write len(src) bytes and
+// package's form (see kernelFuncs). The copying ones write len(src) bytes and
 // require len(dst) >= len(src).
 
 //go:noescape

@@ -2,6 +2,8 @@
 
 package mask
 
+import "github.com/wsclient/wsclient/internal/cpuimpl"
+
 // NEON (ASIMD) is part of every arm64 CPU: no detection. The boolean exists
 // for WSCLIENT_MASK=generic and the tests.
 var useNEON bool
@@ -28,19 +30,13 @@ func xorCopy(dst, src []byte, key uint32) uint32 {
 	return xorCopyGeneric(dst, src, key)
 }
 
-// kernels returns every kernel this CPU can run, simplest first.
-func kernels() []kernel {
-	return []kernel{
-		{"generic", xorGeneric, xorCopyGeneric},
-		{"neon", xorNEON, xorCopyNEON},
-	}
+// archKernels is the NEON kernel.
+var archKernels = []cpuimpl.Kernel[kernelFuncs]{
+	{Name: "neon", Available: true, Use: &useNEON, Funcs: kernelFuncs{xorNEON, xorCopyNEON}},
 }
 
-// useKernel makes name, one of kernelNames(), the kernel in use.
-func useKernel(name string) { useNEON = name == "neon" }
-
 // The assembly kernels in mask_arm64.s take the key and return it in the
-// package's form (see keyAt). xorCopyNEON writes len(src) bytes and requires
+// package's form (see kernelFuncs). xorCopyNEON writes len(src) bytes and requires
 // len(dst) >= len(src).
 
 //go:noescape

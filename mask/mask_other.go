@@ -2,6 +2,8 @@
 
 package mask
 
+import "github.com/wsclient/wsclient/internal/cpuimpl"
+
 // Without assembly every input goes to the portable kernel.
 
 func xor(b []byte, key uint32) uint32 { return xorGeneric(b, key) }
@@ -13,10 +15,5 @@ func xorCopy(dst, src []byte, key uint32) uint32 {
 	return xorCopyGeneric(dst, src, key)
 }
 
-// kernels returns every kernel this build can run, simplest first.
-func kernels() []kernel {
-	return []kernel{{"generic", xorGeneric, xorCopyGeneric}}
-}
-
-// useKernel selects the kernel named name; there is only one here.
-func useKernel(name string) {}
+// archKernels is empty: the portable kernel is the only one.
+var archKernels []cpuimpl.Kernel[kernelFuncs]

@@ -323,37 +323,6 @@ func TestKeyAt(t *testing.T) {
 	}
 }
 
-func TestChooseKernel(t *testing.T) {
-	amd64 := []string{"generic", "sse2", "avx2", "avx512"}
-	noAVX512 := []string{"generic", "sse2", "avx2"}
-	arm64 := []string{"generic", "neon"}
-	for _, tc := range []struct {
-		env   string
-		avail []string
-		want  string
-	}{
-		{"", amd64, "avx512"},
-		{"avx512", amd64, "avx512"},
-		{"avx2", amd64, "avx2"},
-		{"sse2", amd64, "sse2"},
-		{"generic", amd64, "generic"},
-		{"avx512", noAVX512, "avx2"}, // unsupported: default kept
-		{"neon", amd64, "avx512"},    // other architecture
-		{"bogus", amd64, "avx512"},   // unknown
-		{"AVX2", amd64, "avx512"},    // names are lower case
-		{" avx2", amd64, "avx512"},
-		{"", arm64, "neon"},
-		{"generic", arm64, "generic"},
-		{"sse2", arm64, "neon"},
-		{"", []string{"generic"}, "generic"},
-		{"avx2", []string{"generic"}, "generic"},
-	} {
-		if got := mask.ChooseKernel(tc.env, tc.avail); got != tc.want {
-			t.Errorf("ChooseKernel(%q, %q) = %q, want %q", tc.env, tc.avail, got, tc.want)
-		}
-	}
-}
-
 func TestImpl(t *testing.T) {
 	names := mask.KernelNames()
 	if env := os.Getenv(mask.EnvVar); env == "" || !slices.Contains(names, env) {

@@ -14,17 +14,15 @@ type Kernel struct {
 // choice that Valid makes.
 func Kernels() []Kernel {
 	var ks []Kernel
-	for _, k := range kernels() {
-		ks = append(ks, Kernel{k.name, k.valid})
+	for _, k := range kernels.Kernels() {
+		ks = append(ks, Kernel{k.Name, k.Funcs})
 	}
 	return append(ks, Kernel{"dispatch", valid})
 }
 
-// ChooseKernel is chooseKernel, the parsing of WSCLIENT_UTF8.
-var ChooseKernel = chooseKernel
-
-// KernelNames is kernelNames.
-var KernelNames = kernelNames
+// KernelNames returns the names of the kernels this CPU can run, simplest
+// first.
+func KernelNames() []string { return kernels.Names() }
 
 // EnvVar is the name of the environment variable read at init.
 const EnvVar = envVar
@@ -32,16 +30,4 @@ const EnvVar = envVar
 // UseKernel makes Valid dispatch as if WSCLIENT_UTF8 named name, which must
 // be one of KernelNames(), and returns a function that restores the previous
 // choice: defer simdutf8.UseKernel("avx2")().
-func UseKernel(name string) (restore func()) {
-	old := impl
-	impl = name
-	useKernel(name)
-	return func() {
-		impl = old
-		useKernel(old)
-	}
-}
-
-// ForceGeneric makes Valid use the portable Go implementation and returns a
-// function that restores the previous choice: defer simdutf8.ForceGeneric()().
-func ForceGeneric() (restore func()) { return UseKernel("generic") }
+func UseKernel(name string) (restore func()) { return kernels.Select(name) }

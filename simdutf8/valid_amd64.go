@@ -2,7 +2,11 @@
 
 package simdutf8
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/wsclient/wsclient/internal/cpuimpl"
+)
 
 // What the CPU (and the OS, which must save the wider registers) supports,
 // read once at init.
@@ -11,9 +15,9 @@ var (
 	hasAVX512 = cpuid.CPU.Has(cpuid.AVX512F) && cpuid.CPU.Has(cpuid.AVX512BW) && cpuid.CPU.Has(cpuid.BMI2)
 )
 
-// The kernels in use, set once by useKernel at init (and by test hooks).
-// Plain booleans, not a function variable: calling through one would make
-// every slice passed to Valid escape to the heap.
+// The kernels in use, set by kernels at init (and by test hooks). Plain
+// booleans, not a function variable: calling through one would make every
+// slice passed to Valid escape to the heap.
 var useAVX2, useAVX512 bool
 
 // minAVX2 is the length from which the AVX2 kernel is used whatever the
@@ -48,22 +52,10 @@ func valid(b []byte) bool {
 	return validGeneric(b)
 }
 
-// kernels returns every kernel this CPU can run, simplest first.
-func kernels() []kernel {
-	ks := []kernel{{"generic", validGeneric}}
-	if hasAVX2 {
-		ks = append(ks, kernel{"avx2", validAVX2})
-	}
-	if hasAVX512 {
-		ks = append(ks, kernel{"avx512", validAVX512})
-	}
-	return ks
-}
-
-// useKernel makes name, one of kernelNames(), the best kernel in use.
-func useKernel(name string) {
-	useAVX512 = name == "avx512"
-	useAVX2 = useAVX512 || name == "avx2"
+// archKernels are the assembly kernels, simplest first.
+var archKernels = []cpuimpl.Kernel[func([]byte) bool]{
+	{Name: "avx2", Available: hasAVX2, Use: &useAVX2, Funcs: validAVX2},
+	{Name: "avx512", Available: hasAVX512, Use: &useAVX512, Funcs: validAVX512},
 }
 
 // validAVX2 runs the AVX2 kernel on the whole 64-byte blocks of b, then on

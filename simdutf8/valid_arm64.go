@@ -2,6 +2,8 @@
 
 package simdutf8
 
+import "github.com/wsclient/wsclient/internal/cpuimpl"
+
 // NEON (ASIMD) is part of every arm64 CPU: no detection. The boolean exists
 // for WSCLIENT_UTF8=generic and the tests.
 var useNEON bool
@@ -17,16 +19,10 @@ func valid(b []byte) bool {
 	return validGeneric(b)
 }
 
-// kernels returns every kernel this CPU can run, simplest first.
-func kernels() []kernel {
-	return []kernel{
-		{"generic", validGeneric},
-		{"neon", validNEON},
-	}
+// archKernels is the NEON kernel.
+var archKernels = []cpuimpl.Kernel[func([]byte) bool]{
+	{Name: "neon", Available: true, Use: &useNEON, Funcs: validNEON},
 }
-
-// useKernel makes name, one of kernelNames(), the kernel in use.
-func useKernel(name string) { useNEON = name == "neon" }
 
 // validNEON runs the NEON kernel on the whole 64-byte blocks of b, then on
 // the rest of b copied into a zeroed block on the stack: the zeros after it

@@ -2,12 +2,11 @@
 
 package simdutf8
 
+import "github.com/wsclient/wsclient/internal/cpuimpl"
+
 // Without assembly every input goes to the portable implementation.
 
 func valid(b []byte) bool { return validGeneric(b) }
 
-// kernels returns every kernel this build can run, simplest first.
-func kernels() []kernel { return []kernel{{"generic", validGeneric}} }
-
-// useKernel selects the kernel named name; there is only one here.
-func useKernel(name string) {}
+// archKernels is empty: the portable implementation is the only one.
+var archKernels []cpuimpl.Kernel[func([]byte) bool]
