@@ -109,7 +109,7 @@ func CheckClose(code ws.StatusCode, reason string) error {
 	if len(reason) > MaxCloseReason {
 		return fmt.Errorf("close reason is %d bytes, more than %d (%w)", len(reason), MaxCloseReason, ws.ErrProtocolControlPayloadOverflow)
 	}
-	if !validBulkString(reason) {
+	if !validString(reason) {
 		return fmt.Errorf("close reason is not valid UTF-8 (%w)", ws.ErrProtocolInvalidUTF8)
 	}
 	return nil

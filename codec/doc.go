@@ -25,8 +25,10 @@ ValidCloseCode and CheckClose say which codes and reasons may be sent
 
 Validator checks text messages incrementally (§8.1): frames and reads may cut
 a code point anywhere, and it fails on the first byte that makes the message
-impossible. ValidUTF8 checks a whole buffer. Both route the bulk of the work
-through one function, where SIMD kernels will plug in.
+impossible. ValidUTF8 checks a whole buffer. Both hand the bulk of the work
+to simdutf8.Valid, which runs the SIMD kernel chosen for the CPU (AVX-512,
+AVX2 or NEON) or its portable one; a code point cut between two writes is
+carried as the state of that portable kernel's automaton.
 
 # Handshake
 
@@ -46,7 +48,7 @@ connection.
 
 # Build tags
 
-The package is pure Go and has none. The purego tag will select the
-portable UTF-8 path once SIMD kernels exist.
+The package is pure Go and has none of its own. The purego tag selects the
+portable UTF-8 kernel of simdutf8, on which it builds.
 */
 package codec

@@ -490,8 +490,9 @@ func TestValidUTF8EveryPosition(t *testing.T) {
 
 // TestValidUTF8Exhaustive compares ValidUTF8 with utf8.Valid on every 1- to
 // 3-byte input, and on every 4-byte input made of bytes at the edges of the
-// UTF-8 byte classes, both alone (the byte loop of validDFA) and across the
-// boundary of its 16-byte blocks.
+// UTF-8 byte classes, both alone (the byte loop of the automaton in
+// simdutf8's portable kernel, under purego) and across the boundary of its
+// 16-byte blocks.
 func TestValidUTF8Exhaustive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("16M inputs")
@@ -522,7 +523,7 @@ func TestValidUTF8Exhaustive(t *testing.T) {
 							seq, !utf8.Valid(seq))
 					}
 					for off := 12; off <= 16; off++ {
-						copy(buf, "é") // non-ASCII first: validDFA runs from the start
+						copy(buf, "é") // non-ASCII first: the automaton runs from the start
 						for i := 2; i < len(buf); i++ {
 							buf[i] = 'a'
 						}

@@ -33,8 +33,9 @@
 // word at a time, faster than any kernel starts; the other short ones go to
 // the vector kernel only from the length at which benchmarks showed it wins
 // (see BENCH.md), and otherwise to the portable implementation, which skips
-// ASCII a word at a time and hands the rest to unicode/utf8. So [Impl] names
-// the kernel used for long inputs only.
+// ASCII a word at a time and hands the rest to a table-driven automaton with
+// no branch per byte (internal/utf8dfa, whose state codec.Validator carries
+// across writes). So [Impl] names the kernel used for long inputs only.
 //
 // The environment variable WSCLIENT_UTF8, read once at start-up, may force a
 // simpler kernel: "generic", "avx2" or "avx512" on amd64, "generic" or "neon"
