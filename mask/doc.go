@@ -18,7 +18,8 @@
 // finishes with one masked load and store instead of a scalar tail. Other
 // architectures use a portable word-at-a-time Go implementation.
 //
-// BENCH.md has the measurements and the command that produced them.
+// BENCH.md has the measurements behind the thresholds, how they were taken
+// and on which CPU.
 //
 // The environment variable WSCLIENT_MASK, read once at start-up, may force a
 // simpler kernel: one of "generic", "sse2", "avx2" or "avx512" on amd64, or
