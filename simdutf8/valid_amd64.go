@@ -3,6 +3,8 @@
 package simdutf8
 
 import (
+	"encoding/binary"
+
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/wsclient/wsclient/internal/cpuimpl"
@@ -56,6 +58,39 @@ func valid(b []byte) bool {
 var archKernels = []cpuimpl.Kernel[func([]byte) bool]{
 	{Name: "avx2", Available: hasAVX2, Use: &useAVX2, Funcs: validAVX2},
 	{Name: "avx512", Available: hasAVX512, Use: &useAVX512, Funcs: validAVX512},
+}
+
+// asciiShort reports whether b, shorter than 64 bytes, is all ASCII, with
+// at most eight overlapping word loads and no loop.
+func asciiShort(b []byte) bool {
+	n := len(b)
+	switch {
+	case n >= 32:
+		return (le64(b[0:])|le64(b[8:])|le64(b[16:])|le64(b[24:])|
+			le64(b[n-32:])|le64(b[n-24:])|le64(b[n-16:])|le64(b[n-8:]))&hiBits == 0
+	case n >= 16:
+		return (le64(b[0:])|le64(b[8:])|le64(b[n-16:])|le64(b[n-8:]))&hiBits == 0
+	case n >= 8:
+		return (le64(b)|le64(b[n-8:]))&hiBits == 0
+	case n >= 4:
+		return (binary.LittleEndian.Uint32(b)|binary.LittleEndian.Uint32(b[n-4:]))&0x80808080 == 0
+	case n > 0:
+		return (b[0]|b[n/2]|b[n-1])&0x80 == 0
+	}
+	return true
+}
+
+// ascii reports whether b, at least 32 bytes long, is all ASCII.
+func ascii(b []byte) bool {
+	var acc uint64
+	p := b
+	for len(p) > 32 {
+		acc |= le64(p[0:]) | le64(p[8:]) | le64(p[16:]) | le64(p[24:])
+		p = p[32:]
+	}
+	e := b[len(b)-32:]
+	acc |= le64(e[0:]) | le64(e[8:]) | le64(e[16:]) | le64(e[24:])
+	return acc&hiBits == 0
 }
 
 // validAVX2 runs the AVX2 kernel on the whole 64-byte blocks of b, then on

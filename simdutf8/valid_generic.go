@@ -63,36 +63,3 @@ func validGeneric(b []byte) bool {
 }
 
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
-
-// asciiShort reports whether b, shorter than 64 bytes, is all ASCII, with
-// at most eight overlapping word loads and no loop.
-func asciiShort(b []byte) bool {
-	n := len(b)
-	switch {
-	case n >= 32:
-		return (le64(b[0:])|le64(b[8:])|le64(b[16:])|le64(b[24:])|
-			le64(b[n-32:])|le64(b[n-24:])|le64(b[n-16:])|le64(b[n-8:]))&hiBits == 0
-	case n >= 16:
-		return (le64(b[0:])|le64(b[8:])|le64(b[n-16:])|le64(b[n-8:]))&hiBits == 0
-	case n >= 8:
-		return (le64(b)|le64(b[n-8:]))&hiBits == 0
-	case n >= 4:
-		return (binary.LittleEndian.Uint32(b)|binary.LittleEndian.Uint32(b[n-4:]))&0x80808080 == 0
-	case n > 0:
-		return (b[0]|b[n/2]|b[n-1])&0x80 == 0
-	}
-	return true
-}
-
-// ascii reports whether b, at least 32 bytes long, is all ASCII.
-func ascii(b []byte) bool {
-	var acc uint64
-	p := b
-	for len(p) > 32 {
-		acc |= le64(p[0:]) | le64(p[8:]) | le64(p[16:]) | le64(p[24:])
-		p = p[32:]
-	}
-	e := b[len(b)-32:]
-	acc |= le64(e[0:]) | le64(e[8:]) | le64(e[16:]) | le64(e[24:])
-	return acc&hiBits == 0
-}
