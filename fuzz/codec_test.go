@@ -19,8 +19,9 @@ import (
 // FuzzCodecRoundTrip encodes a header with codec.PutHeader and decodes it
 // with codec.ParseHeader: same header, the minimal length encoding (RFC
 // 6455 §5.2), HeaderSize agrees, every shorter prefix is ErrShortHeader.
-// Then it decodes raw bytes: a header that parses and uses the minimal
-// encoding re-encodes to the same bytes.
+// Then it decodes raw bytes: as ws.ReadHeader does (same header, same
+// error), and a header that parses and uses the minimal encoding re-encodes
+// to the same bytes.
 func FuzzCodecRoundTrip(f *testing.F) {
 	for _, n := range seedLengths {
 		f.Add(true, byte(0), byte(ws.OpBinary), int64(n), true, uint32(0x01020304), frame(true, 0, ws.OpText, make([]byte, n))[:min(n, 14)])
@@ -60,8 +61,17 @@ func FuzzCodecRoundTrip(f *testing.F) {
 			}
 		}
 
-		// Raw bytes.
+		// Raw bytes, against gobwas/ws's own reader.
 		h2, m2, err := codec.ParseHeader(raw)
+		ref, refErr := ws.ReadHeader(bytes.NewReader(raw))
+		switch {
+		case errors.Is(err, codec.ErrShortHeader):
+			if refErr == nil {
+				t.Fatalf("ParseHeader(% x): short, ws.ReadHeader: %+v", raw, ref)
+			}
+		case err != refErr || err == nil && h2 != ref:
+			t.Fatalf("ParseHeader(% x) = %+v, %v; ws.ReadHeader = %+v, %v", raw, h2, err, ref, refErr)
+		}
 		if err != nil {
 			if len(raw) >= 2 && len(raw) >= codec.HeaderSize(raw[0], raw[1]) && !errors.Is(err, ws.ErrHeaderLengthMSB) {
 				t.Fatalf("ParseHeader(% x): %v", raw, err)
@@ -187,8 +197,8 @@ func FuzzUTF8Incremental(f *testing.F) {
 		if got := ok && v.Done(); got != want {
 			t.Fatalf("Validator(% x) = %v, utf8.Valid %v", s, got, want)
 		}
-		// The two references of this package agree (prefixValid is the
-		// linear one FuzzFrameReader's oracle uses).
+		// The two references agree (prefixValid is the linear one
+		// FuzzFrameReader's oracle uses).
 		if len(s) <= 300 {
 			checked := 0
 			if prefixValid(s, &checked) != possiblyValid(s) {
@@ -214,7 +224,8 @@ var (
 // Connection; a *HandshakeError only for other statuses, with a body of at
 // most 4 KiB; every other error wraps ErrBadHandshake or is a read error;
 // it reads at most MaxHeaderBytes of header plus 4 KiB of body; allocation
-// bounded by the header limit, whatever the input.
+// bounded by the header limit, whatever the input. It runs again through a
+// bufio.Reader of 16 bytes, the smallest, which header lines overflow.
 func FuzzHandshakeResponse(f *testing.F) {
 	ok := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(testKey) + "\r\n"
 	f.Add([]byte(ok + "\r\n"))
@@ -264,6 +275,11 @@ func FuzzHandshakeResponse(f *testing.F) {
 		}
 		if err != nil && err.Error() == "" {
 			t.Fatalf("empty error text")
+		}
+		// The smallest bufio.Reader: header lines longer than its buffer.
+		resp, err = codec.ReadResponse(bufio.NewReaderSize(bytes.NewReader(data), 16), testKey, testProtocols, testExt)
+		if err == nil && (resp == nil || resp.StatusCode != http.StatusSwitchingProtocols) {
+			t.Fatalf("16-byte reader: no error but response %+v", resp)
 		}
 	})
 }
