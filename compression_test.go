@@ -21,6 +21,7 @@ import (
 
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testserver"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // jsonish returns compressible JSON-like text of n bytes.
@@ -124,13 +125,6 @@ func deflateServer(t *testing.T, ext string, script func(nc net.Conn, br *bufio.
 	return "ws://" + ln.Addr().String() + "/"
 }
 
-func rawFrame(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
-	var b bytes.Buffer
-	ws.WriteHeader(&b, ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p))})
-	b.Write(p)
-	return b.Bytes()
-}
-
 func deflateBytes(p []byte) []byte {
 	var b bytes.Buffer
 	fw, _ := flate.NewWriter(&b, flate.BestCompression)
@@ -164,7 +158,7 @@ func readClose(br *bufio.Reader) uint16 {
 // answerClose waits for the client's close frame and answers it with 1000.
 func answerClose(nc net.Conn, br *bufio.Reader) {
 	readClose(br)
-	nc.Write(rawFrame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
+	nc.Write(testutil.Frame(true, 0, ws.OpClose, []byte{0x03, 0xe8}))
 }
 
 // dialDeflate dials url offering permessage-deflate with the defaults; the
@@ -187,11 +181,11 @@ func TestCompressionHostile(t *testing.T) {
 		code   uint16
 		err    error
 	}{
-		{"zip bomb over the limit", [][]byte{rawFrame(true, 4, ws.OpBinary, bomb)}, 1009, ErrMessageTooBig},
-		{"rsv1 on a control frame", [][]byte{rawFrame(true, 4, ws.OpPing, nil)}, 1002, ErrProtocol},
-		{"rsv1 on a continuation", [][]byte{rawFrame(false, 4, ws.OpText, deflateBytes([]byte("ab"))), rawFrame(true, 4, ws.OpContinuation, nil)}, 1002, ErrProtocol},
-		{"corrupt deflate data", [][]byte{rawFrame(true, 4, ws.OpBinary, []byte{0xff, 0xff, 0xff, 0x00, 0x12})}, 1002, ErrProtocol},
-		{"invalid utf8 after inflating", [][]byte{rawFrame(true, 4, ws.OpText, deflateBytes([]byte{'a', 0xff}))}, 1007, ErrInvalidUTF8},
+		{"zip bomb over the limit", [][]byte{testutil.Frame(true, 4, ws.OpBinary, bomb)}, 1009, ErrMessageTooBig},
+		{"rsv1 on a control frame", [][]byte{testutil.Frame(true, 4, ws.OpPing, nil)}, 1002, ErrProtocol},
+		{"rsv1 on a continuation", [][]byte{testutil.Frame(false, 4, ws.OpText, deflateBytes([]byte("ab"))), testutil.Frame(true, 4, ws.OpContinuation, nil)}, 1002, ErrProtocol},
+		{"corrupt deflate data", [][]byte{testutil.Frame(true, 4, ws.OpBinary, []byte{0xff, 0xff, 0xff, 0x00, 0x12})}, 1002, ErrProtocol},
+		{"invalid utf8 after inflating", [][]byte{testutil.Frame(true, 4, ws.OpText, deflateBytes([]byte{'a', 0xff}))}, 1007, ErrInvalidUTF8},
 	}
 	// Each case through Recv (whole messages) and RecvFrame (frame by frame,
 	// which inflates at the message's end).
@@ -250,9 +244,9 @@ func fragmentedDeflate(text string) [][]byte {
 	z := deflateBytes([]byte(text))
 	a, b := len(z)/3, 2*len(z)/3
 	return [][]byte{
-		rawFrame(false, 4, ws.OpText, z[:a]),
-		rawFrame(false, 0, ws.OpContinuation, z[a:b]),
-		rawFrame(true, 0, ws.OpContinuation, z[b:]),
+		testutil.Frame(false, 4, ws.OpText, z[:a]),
+		testutil.Frame(false, 0, ws.OpContinuation, z[a:b]),
+		testutil.Frame(true, 0, ws.OpContinuation, z[b:]),
 	}
 }
 
@@ -263,7 +257,7 @@ func TestCompressionRecvFrame(t *testing.T) {
 		for _, f := range frames {
 			nc.Write(f)
 		}
-		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
+		nc.Write(testutil.Frame(true, 0, ws.OpText, []byte("plain")))
 		answerClose(nc, br)
 	})
 	c := dialDeflate(t, url)
@@ -360,7 +354,7 @@ func TestCompressionNegotiation(t *testing.T) {
 	}
 	// Offered, declined: plain connection.
 	url = deflateServer(t, "", func(nc net.Conn, br *bufio.Reader) {
-		nc.Write(rawFrame(true, 0, ws.OpText, []byte("plain")))
+		nc.Write(testutil.Frame(true, 0, ws.OpText, []byte("plain")))
 		answerClose(nc, br)
 	})
 	c := dialDeflate(t, url)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/klauspost/compress/flate"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // smallSendBuf dials TCP with a small socket send buffer, so that a peer
@@ -41,7 +42,7 @@ func TestHostilePingFlood(t *testing.T) {
 			tc.SetReadBuffer(4096)
 		}
 		p.accept()
-		ping := sframe(true, 0, ws.OpPing, bytes.Repeat([]byte{'p'}, 125))
+		ping := testutil.Frame(true, 0, ws.OpPing, bytes.Repeat([]byte{'p'}, 125))
 		burst := bytes.Repeat(ping, 64)
 		for {
 			select {
@@ -153,7 +154,7 @@ func heapPeak(stop <-chan struct{}) <-chan uint64 {
 // connection with 1009 having allocated no more than the limit plus a small
 // constant, whichever receive call reads it.
 func TestHostileCompressionBomb(t *testing.T) {
-	bomb := rawFrame(true, 4, ws.OpBinary, zeroBomb(256))
+	bomb := testutil.Frame(true, 4, ws.OpBinary, zeroBomb(256))
 	const slack = 4 << 20
 	recvs := []struct {
 		name string

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gobwas/ws"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // TestHostileSendInvalidFrames asks every send call for frames RFC 6455
@@ -33,7 +34,7 @@ func TestHostileSendInvalidFrames(t *testing.T) {
 			}
 			fs = append(fs, frameSeen{h.OpCode, h.Fin, string(payload)})
 			if h.OpCode == ws.OpClose {
-				p.nc.Write(sframe(true, 0, ws.OpClose, payload))
+				p.nc.Write(testutil.Frame(true, 0, ws.OpClose, payload))
 				return
 			}
 		}
@@ -57,7 +58,7 @@ func TestHostileSendInvalidFrames(t *testing.T) {
 		{"NextWriter(OpPing)", func() error { _, err := c.NextWriter(OpPing, 0); return err }},
 		{"NextWriter(OpContinuation)", func() error { _, err := c.NextWriter(OpContinuation, 0); return err }},
 		{"NextWriter(0x12)", func() error { _, err := c.NextWriter(Opcode(0x12), 0); return err }},
-		{"SendFragmented(OpClose)", func() error { return c.SendFragmented(OpClose, closeBody(1000, "x"), 1) }},
+		{"SendFragmented(OpClose)", func() error { return c.SendFragmented(OpClose, testutil.ClosePayload(1000, "x"), 1) }},
 		{"SendFragmented(0x7)", func() error { return c.SendFragmented(Opcode(0x7), []byte("xy"), 1) }},
 	}
 	for op := Opcode(3); op <= 0xf; op++ {
@@ -72,14 +73,14 @@ func TestHostileSendInvalidFrames(t *testing.T) {
 	// Malformed close payloads last: before the fix they went out and
 	// ended the connection.
 	bad = append(bad, []badSend{
-		{"Queue(OpClose) with code 1005", func() error { return c.Queue(OpClose, closeBody(1005, "")) }},
-		{"SendFrame(OpClose) with code 999", func() error { return c.SendFrame(OpClose, closeBody(999, ""), true) }},
+		{"Queue(OpClose) with code 1005", func() error { return c.Queue(OpClose, testutil.ClosePayload(1005, "")) }},
+		{"SendFrame(OpClose) with code 999", func() error { return c.SendFrame(OpClose, testutil.ClosePayload(999, ""), true) }},
 		{"Send(OpClose) with a 1-byte payload", func() error { return c.Send(OpClose, []byte{0x03}) }},
-		{"Send(OpClose) with invalid UTF-8", func() error { return c.Send(OpClose, closeBody(1000, "bye\xff")) }},
-		{"Send(OpClose) with a 126-byte payload", func() error { return c.Send(OpClose, closeBody(1000, strings.Repeat("a", 124))) }},
+		{"Send(OpClose) with invalid UTF-8", func() error { return c.Send(OpClose, testutil.ClosePayload(1000, "bye\xff")) }},
+		{"Send(OpClose) with a 126-byte payload", func() error { return c.Send(OpClose, testutil.ClosePayload(1000, strings.Repeat("a", 124))) }},
 	}...)
 	for _, code := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535} {
-		bad = append(bad, badSend{fmt.Sprintf("Send(OpClose) with code %d", code), func() error { return c.Send(OpClose, closeBody(code, "")) }})
+		bad = append(bad, badSend{fmt.Sprintf("Send(OpClose) with code %d", code), func() error { return c.Send(OpClose, testutil.ClosePayload(code, "")) }})
 	}
 
 	var want []frameSeen
@@ -99,7 +100,7 @@ func TestHostileSendInvalidFrames(t *testing.T) {
 	if err := c.Close(StatusNormal, "done"); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	want = append(want, frameSeen{ws.OpClose, true, string(closeBody(1000, "done"))})
+	want = append(want, frameSeen{ws.OpClose, true, string(testutil.ClosePayload(1000, "done"))})
 	waitDone(t, done)
 	got := <-seen
 	if len(got) != len(want) {
@@ -128,7 +129,7 @@ func TestHostileSendValidControlAndClose(t *testing.T) {
 			}
 			frames <- append([]byte{byte(h.OpCode)}, payload...)
 			if h.OpCode == ws.OpClose {
-				p.nc.Write(sframe(true, 0, ws.OpClose, payload))
+				p.nc.Write(testutil.Frame(true, 0, ws.OpClose, payload))
 				io.Copy(io.Discard, p.br)
 				return
 			}
@@ -146,13 +147,13 @@ func TestHostileSendValidControlAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	reason := strings.Repeat("é", 61) + "x" // 123 bytes
-	if err := c.SendFrame(OpClose, closeBody(4000, reason), true); err != nil {
+	if err := c.SendFrame(OpClose, testutil.ClosePayload(4000, reason), true); err != nil {
 		t.Fatal(err)
 	}
 	want := [][]byte{
 		append([]byte{byte(OpPing)}, ping...),
 		append([]byte{byte(OpPong)}, ping...),
-		append([]byte{byte(OpClose)}, closeBody(4000, reason)...),
+		append([]byte{byte(OpClose)}, testutil.ClosePayload(4000, reason)...),
 	}
 	for i, w := range want {
 		if got := <-frames; !bytes.Equal(got, w) {

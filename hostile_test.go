@@ -20,6 +20,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testutil"
 	"github.com/wsclient/wsclient/mask"
 )
 
@@ -156,28 +157,6 @@ func (p *rawPeer) readClose() clientClose {
 	}
 }
 
-// sframe builds an unmasked server frame.
-func sframe(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
-	b0 := rsv<<4 | byte(op)
-	if fin {
-		b0 |= 0x80
-	}
-	var b []byte
-	switch n := len(p); {
-	case n < 126:
-		b = []byte{b0, byte(n)}
-	case n <= 0xffff:
-		b = []byte{b0, 126, byte(n >> 8), byte(n)}
-	default:
-		b = binary.BigEndian.AppendUint64([]byte{b0, 127}, uint64(n))
-	}
-	return append(b, p...)
-}
-
-func closeBody(code uint16, reason string) []byte {
-	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
-}
-
 func dialHostile(t *testing.T, url string, opts *DialOptions) *Conn {
 	t.Helper()
 	c, err := Dial(context.Background(), url, opts)
@@ -214,33 +193,33 @@ func hostileCases() []hostileCase {
 	cs := []hostileCase{
 		{name: "length 2^63-1", send: [][]byte{{0x82, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, err: ErrMessageTooBig, code: 1009},
 		proto("length 2^63 (MSB set)", ws.ErrHeaderLengthMSB, []byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0}),
-		{name: "length over MaxMessageSize", max: 1000, send: [][]byte{sframe(true, 0, ws.OpBinary, make([]byte, 1001))}, err: ErrMessageTooBig, code: 1009},
-		{name: "fragments over MaxMessageSize", max: 1000, send: [][]byte{sframe(false, 0, ws.OpText, make([]byte, 600)),
-			sframe(true, 0, ws.OpContinuation, make([]byte, 401))}, err: ErrMessageTooBig, code: 1009},
+		{name: "length over MaxMessageSize", max: 1000, send: [][]byte{testutil.Frame(true, 0, ws.OpBinary, make([]byte, 1001))}, err: ErrMessageTooBig, code: 1009},
+		{name: "fragments over MaxMessageSize", max: 1000, send: [][]byte{testutil.Frame(false, 0, ws.OpText, make([]byte, 600)),
+			testutil.Frame(true, 0, ws.OpContinuation, make([]byte, 401))}, err: ErrMessageTooBig, code: 1009},
 		{name: "16-bit length over MaxMessageSize, body never sent", max: 100, send: [][]byte{{0x81, 126, 0xff, 0xff}}, err: ErrMessageTooBig, code: 1009},
-		proto("fragmented ping", ws.ErrProtocolControlNotFinal, sframe(false, 0, ws.OpPing, []byte("p"))),
-		proto("126-byte ping", ws.ErrProtocolControlPayloadOverflow, sframe(true, 0, ws.OpPing, long)),
-		proto("126-byte close", ws.ErrProtocolControlPayloadOverflow, sframe(true, 0, ws.OpClose, append(closeBody(1000, ""), long[:124]...))),
+		proto("fragmented ping", ws.ErrProtocolControlNotFinal, testutil.Frame(false, 0, ws.OpPing, []byte("p"))),
+		proto("126-byte ping", ws.ErrProtocolControlPayloadOverflow, testutil.Frame(true, 0, ws.OpPing, long)),
+		proto("126-byte close", ws.ErrProtocolControlPayloadOverflow, testutil.Frame(true, 0, ws.OpClose, append(testutil.ClosePayload(1000, ""), long[:124]...))),
 		proto("masked server frame", ws.ErrProtocolMaskUnexpected, []byte{0x82, 0x81, 1, 2, 3, 4, 'x' ^ 1}),
-		proto("1-byte close payload", codec.ErrProtocolClosePayload, sframe(true, 0, ws.OpClose, []byte{3})),
-		proto("continuation without start", ws.ErrProtocolContinuationUnexpected, sframe(true, 0, ws.OpContinuation, []byte("x"))),
+		proto("1-byte close payload", codec.ErrProtocolClosePayload, testutil.Frame(true, 0, ws.OpClose, []byte{3})),
+		proto("continuation without start", ws.ErrProtocolContinuationUnexpected, testutil.Frame(true, 0, ws.OpContinuation, []byte("x"))),
 		proto("data frame inside a fragmented message", ws.ErrProtocolContinuationExpected,
-			sframe(false, 0, ws.OpText, []byte("a")), sframe(true, 0, ws.OpBinary, []byte("b"))),
-		proto("rsv1 on a ping", ws.ErrProtocolNonZeroRsv, sframe(true, 4, ws.OpPing, nil)),
-		proto("rsv2 on a continuation", ws.ErrProtocolNonZeroRsv, sframe(false, 0, ws.OpText, []byte("a")), sframe(true, 2, ws.OpContinuation, []byte("b"))),
-		{name: "invalid UTF-8 split across fragments", send: [][]byte{sframe(false, 0, ws.OpText, []byte{'a', 0xe2}),
-			sframe(true, 0, ws.OpPing, []byte("p")), sframe(true, 0, ws.OpContinuation, []byte{0x28, 0xa1})}, err: ErrInvalidUTF8, code: 1007},
-		{name: "code point cut off at message end", send: [][]byte{sframe(false, 0, ws.OpText, []byte("h\xc3")),
-			sframe(true, 0, ws.OpContinuation, nil)}, err: ErrInvalidUTF8, code: 1007},
-		{name: "surrogate in text", send: [][]byte{sframe(true, 0, ws.OpText, []byte("\xed\xa0\x80"))}, err: ErrInvalidUTF8, code: 1007},
-		{name: "invalid UTF-8 in close reason", send: [][]byte{sframe(true, 0, ws.OpClose, closeBody(1000, "bye\xff"))}, err: ErrInvalidUTF8, code: 1007},
-		{name: "surrogate in close reason", send: [][]byte{sframe(true, 0, ws.OpClose, closeBody(1001, "\xed\xbf\xbf"))}, err: ErrInvalidUTF8, code: 1007},
+			testutil.Frame(false, 0, ws.OpText, []byte("a")), testutil.Frame(true, 0, ws.OpBinary, []byte("b"))),
+		proto("rsv1 on a ping", ws.ErrProtocolNonZeroRsv, testutil.Frame(true, 4, ws.OpPing, nil)),
+		proto("rsv2 on a continuation", ws.ErrProtocolNonZeroRsv, testutil.Frame(false, 0, ws.OpText, []byte("a")), testutil.Frame(true, 2, ws.OpContinuation, []byte("b"))),
+		{name: "invalid UTF-8 split across fragments", send: [][]byte{testutil.Frame(false, 0, ws.OpText, []byte{'a', 0xe2}),
+			testutil.Frame(true, 0, ws.OpPing, []byte("p")), testutil.Frame(true, 0, ws.OpContinuation, []byte{0x28, 0xa1})}, err: ErrInvalidUTF8, code: 1007},
+		{name: "code point cut off at message end", send: [][]byte{testutil.Frame(false, 0, ws.OpText, []byte("h\xc3")),
+			testutil.Frame(true, 0, ws.OpContinuation, nil)}, err: ErrInvalidUTF8, code: 1007},
+		{name: "surrogate in text", send: [][]byte{testutil.Frame(true, 0, ws.OpText, []byte("\xed\xa0\x80"))}, err: ErrInvalidUTF8, code: 1007},
+		{name: "invalid UTF-8 in close reason", send: [][]byte{testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(1000, "bye\xff"))}, err: ErrInvalidUTF8, code: 1007},
+		{name: "surrogate in close reason", send: [][]byte{testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(1001, "\xed\xbf\xbf"))}, err: ErrInvalidUTF8, code: 1007},
 	}
 	for _, rsv := range []byte{4, 2, 1} {
-		cs = append(cs, proto(fmt.Sprintf("reserved bit %#x", rsv<<4), ws.ErrProtocolNonZeroRsv, sframe(true, rsv, ws.OpText, []byte("x"))))
+		cs = append(cs, proto(fmt.Sprintf("reserved bit %#x", rsv<<4), ws.ErrProtocolNonZeroRsv, testutil.Frame(true, rsv, ws.OpText, []byte("x"))))
 	}
 	for _, op := range []ws.OpCode{3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf} {
-		cs = append(cs, proto(fmt.Sprintf("reserved opcode %#x", byte(op)), ws.ErrProtocolOpCodeReserved, sframe(true, 0, op, nil)))
+		cs = append(cs, proto(fmt.Sprintf("reserved opcode %#x", byte(op)), ws.ErrProtocolOpCodeReserved, testutil.Frame(true, 0, op, nil)))
 	}
 	for _, c := range []struct {
 		code   uint16
@@ -251,7 +230,7 @@ func hostileCases() []hostileCase {
 		{1005, ws.ErrProtocolStatusCodeApplicationLevel}, {1006, ws.ErrProtocolStatusCodeApplicationLevel}, {1015, ws.ErrProtocolStatusCodeApplicationLevel},
 		{1016, ws.ErrProtocolStatusCodeUnknown}, {2999, ws.ErrProtocolStatusCodeUnknown}, {5000, ws.ErrProtocolStatusCodeUnknown},
 	} {
-		cs = append(cs, proto(fmt.Sprintf("close code %d", c.code), c.detail, sframe(true, 0, ws.OpClose, closeBody(c.code, "r"))))
+		cs = append(cs, proto(fmt.Sprintf("close code %d", c.code), c.detail, testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(c.code, "r"))))
 	}
 	return cs
 }
@@ -331,13 +310,13 @@ func TestHostileServerCloses(t *testing.T) {
 	}{{1000, "bye"}, {1001, ""}, {1003, "x"}, {1011, "oops"}, {1014, ""}, {3000, "app"}, {4999, "é"}, {1005, ""}} {
 		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
 			t.Parallel()
-			body := closeBody(tc.code, tc.reason)
+			body := testutil.ClosePayload(tc.code, tc.reason)
 			if tc.code == 1005 {
 				body = nil
 			}
 			got := make(chan clientClose, 1)
 			url, done := hostileServer(t, func(p *rawPeer) {
-				p.accept(sframe(true, 0, ws.OpText, []byte("first")), sframe(true, 0, ws.OpClose, body))
+				p.accept(testutil.Frame(true, 0, ws.OpText, []byte("first")), testutil.Frame(true, 0, ws.OpClose, body))
 				got <- p.readClose()
 			})
 			c := dialHostile(t, url, nil)
@@ -365,7 +344,7 @@ func TestHostileServerCloses(t *testing.T) {
 // io.ErrUnexpectedEOF (io.EOF between frames) and the client sends no close
 // frame, only closes TCP.
 func TestHostileServerClosesMidFrame(t *testing.T) {
-	payload := sframe(true, 0, ws.OpBinary, make([]byte, 300))
+	payload := testutil.Frame(true, 0, ws.OpBinary, make([]byte, 300))
 	for _, tc := range []struct {
 		name string
 		send []byte
@@ -492,10 +471,10 @@ func TestHostileSlowDrip(t *testing.T) {
 	url, done := hostileServer(t, func(p *rawPeer) {
 		msg := []byte("héllo wörld")
 		stream := bytes.Join([][]byte{p.response(),
-			sframe(false, 0, ws.OpText, msg[:2]), // cut inside "é"
-			sframe(true, 0, ws.OpPing, []byte("ping!")),
-			sframe(true, 0, ws.OpContinuation, msg[2:]),
-			sframe(true, 0, ws.OpClose, closeBody(1000, "done")),
+			testutil.Frame(false, 0, ws.OpText, msg[:2]), // cut inside "é"
+			testutil.Frame(true, 0, ws.OpPing, []byte("ping!")),
+			testutil.Frame(true, 0, ws.OpContinuation, msg[2:]),
+			testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(1000, "done")),
 		}, nil)
 		for i := range stream {
 			if _, err := p.nc.Write(stream[i : i+1]); err != nil {
@@ -534,14 +513,14 @@ func echoPeer(p *rawPeer) {
 		}
 		switch h.OpCode {
 		case ws.OpPing:
-			bw.Write(sframe(true, 0, ws.OpPong, payload))
+			bw.Write(testutil.Frame(true, 0, ws.OpPong, payload))
 		case ws.OpPong:
 		case ws.OpClose:
-			bw.Write(sframe(true, 0, ws.OpClose, payload))
+			bw.Write(testutil.Frame(true, 0, ws.OpClose, payload))
 			bw.Flush()
 			return
 		default:
-			bw.Write(sframe(h.Fin, 0, h.OpCode, payload))
+			bw.Write(testutil.Frame(h.Fin, 0, h.OpCode, payload))
 		}
 		if p.br.Buffered() == 0 {
 			if bw.Flush() != nil {

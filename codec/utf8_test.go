@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // encodeN encodes r in n bytes (1–4) with the UTF-8 bit layout, whether or
@@ -159,51 +160,6 @@ func TestValidatorSurrogates(t *testing.T) {
 	}
 }
 
-// possiblyValid reports whether some completion c makes p+c valid UTF-8,
-// by brute force. A completion, if any exists, can be taken as the at most 3
-// continuation bytes that finish p's last code point; whether a continuation
-// byte is accepted anywhere depends only on which of 80–8F, 90–9F, A0–BF it
-// falls in (RFC 3629 §4), so trying the ends of those ranges is exhaustive.
-func possiblyValid(p []byte) bool {
-	if len(p) > 16 {
-		return possiblyValidSlow(p)
-	}
-	if v, ok := possiblyValidMemo.Load(string(p)); ok {
-		return v.(bool)
-	}
-	v := possiblyValidSlow(p)
-	possiblyValidMemo.Store(string(p), v)
-	return v
-}
-
-// possiblyValidMemo caches possiblyValid for short prefixes, which the
-// corpus repeats a lot.
-var possiblyValidMemo sync.Map
-
-func possiblyValidSlow(p []byte) bool {
-	reps := []byte{0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf}
-	buf := append(append([]byte(nil), p...), 0, 0, 0)
-	var try func(k, depth int) bool
-	try = func(k, depth int) bool { // fill buf[len(p)+depth : len(p)+k]
-		if depth == k {
-			return utf8.Valid(buf[:len(p)+k])
-		}
-		for _, c := range reps {
-			buf[len(p)+depth] = c
-			if try(k, depth+1) {
-				return true
-			}
-		}
-		return false
-	}
-	for k := 0; k <= 3; k++ {
-		if try(k, 0) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkFailFast feeds s in the given chunk sizes (cycled) and checks that
 // every Write returns whether the bytes so far can begin valid UTF-8.
 func checkFailFast(t *testing.T, s []byte, sizes []int) {
@@ -214,7 +170,7 @@ func checkFailFast(t *testing.T, s []byte, sizes []int) {
 		next := min(end+sizes[i%len(sizes)], len(s))
 		got := v.Write(s[end:next])
 		end = next
-		if want := possiblyValid(s[:end]); got != want {
+		if want := testutil.PossiblyValidUTF8(s[:end]); got != want {
 			t.Fatalf(
 				"Write ending at % x = %v, want %v",
 				s[:end], got, want)

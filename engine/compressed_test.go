@@ -2,6 +2,9 @@ package engine
 
 import (
 	"testing"
+
+	"github.com/gobwas/ws"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // TestReadFrameCompressed: Frame.Compressed marks every data frame of a
@@ -12,7 +15,7 @@ func TestReadFrameCompressed(t *testing.T) {
 	z := deflated(t, []byte("hello, compressed world"))
 	z = z[:len(z)-len(tail)]
 	s.write(
-		frameRsv(false, rsv1, OpText, z[:5]),
+		testutil.Frame(false, rsv1, ws.OpText, z[:5]),
 		frame(true, OpPing, []byte("p")),
 		frame(true, OpContinuation, z[5:]),
 		frame(true, OpText, []byte("plain")),

@@ -6,7 +6,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/gobwas/ws"
 	"github.com/klauspost/compress/flate"
+
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 func jsonLike(n int) []byte {
@@ -46,7 +49,7 @@ func BenchmarkDeflate(b *testing.B) {
 			fw.Write(msg)
 			fw.Flush()
 			p := z.Bytes()[:z.Len()-4]
-			stream := frameRsv(true, rsv1, OpText, p)
+			stream := testutil.Frame(true, rsv1, ws.OpText, p)
 			c := New(&discardConn{stream: stream}, nil, &Config{Deflate: &Deflate{ServerNoContextTakeover: true}})
 			b.ReportMetric(float64(len(p))/float64(n), "ratio")
 			b.SetBytes(int64(n))

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 func randBytes(n int, seed uint64) []byte {
@@ -84,9 +86,9 @@ func protocolCases() []struct {
 	}
 	masked := []byte{0x82, 0x81, 1, 2, 3, 4, 'x'}
 	return []tc{
-		{"rsv1 without extension", frameRsv(true, 4, OpBinary, []byte("x")), 1002, ErrProtocol},
-		{"rsv2", frameRsv(true, 2, OpBinary, []byte("x")), 1002, ErrProtocol},
-		{"rsv3", frameRsv(true, 1, OpText, []byte("x")), 1002, ErrProtocol},
+		{"rsv1 without extension", testutil.Frame(true, 4, ws.OpBinary, []byte("x")), 1002, ErrProtocol},
+		{"rsv2", testutil.Frame(true, 2, ws.OpBinary, []byte("x")), 1002, ErrProtocol},
+		{"rsv3", testutil.Frame(true, 1, ws.OpText, []byte("x")), 1002, ErrProtocol},
 		{"opcode 3", frame(true, 3, nil), 1002, ErrProtocol},
 		{"opcode 7", frame(true, 7, nil), 1002, ErrProtocol},
 		{"opcode 11", frame(true, 0xB, nil), 1002, ErrProtocol},
@@ -104,7 +106,7 @@ func protocolCases() []struct {
 		{"utf8 split across fragments, invalid", append(frame(false, OpText, []byte{'a', 0xe2}), frame(true, OpContinuation, []byte{0x28, 0xa1})...), 1007, codec.ErrInvalidUTF8},
 		{"truncated utf8 at message end", append(frame(false, OpText, []byte{'a', 0xe2}), frame(true, OpContinuation, []byte{0x82})...), 1007, codec.ErrInvalidUTF8},
 		{"close 1-byte payload", frame(true, OpClose, []byte{3}), 1002, ErrProtocol},
-		{"close reason invalid utf8", frame(true, OpClose, append(closePayload(1000, "ok"), 0xff)), 1007, codec.ErrInvalidUTF8},
+		{"close reason invalid utf8", frame(true, OpClose, append(testutil.ClosePayload(1000, "ok"), 0xff)), 1007, codec.ErrInvalidUTF8},
 	}
 }
 
@@ -116,7 +118,7 @@ func TestProtocolErrors(t *testing.T) {
 			in   []byte
 			code uint16
 			err  error
-		}{fmt.Sprintf("close code %d", code), frame(true, OpClose, closePayload(code, "")), 1002, ErrProtocol})
+		}{fmt.Sprintf("close code %d", code), frame(true, OpClose, testutil.ClosePayload(code, "")), 1002, ErrProtocol})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,7 +145,7 @@ func TestProtocolErrors(t *testing.T) {
 func TestValidCloseCodesAccepted(t *testing.T) {
 	for _, code := range []uint16{1000, 1001, 1003, 1007, 1011, 1014, 3000, 4999} {
 		c, s := pair(t, nil)
-		go s.write(frame(true, OpClose, closePayload(code, "bye now")))
+		go s.write(frame(true, OpClose, testutil.ClosePayload(code, "bye now")))
 		_, _, err := c.Recv()
 		var ce *CloseError
 		if !errors.As(err, &ce) || ce.Code != StatusCode(code) || ce.Reason != "bye now" {
@@ -288,7 +290,7 @@ func TestCloseHandshake(t *testing.T) {
 	if code != 1000 || reason != "done" {
 		t.Fatalf("server got close %d %q", code, reason)
 	}
-	s.write(frame(true, OpText, []byte("late data is discarded")), frame(true, OpClose, closePayload(1000, "")))
+	s.write(frame(true, OpText, []byte("late data is discarded")), frame(true, OpClose, testutil.ClosePayload(1000, "")))
 	if err := <-done; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -316,7 +318,7 @@ func TestCloseWhileAnotherGoroutineReads(t *testing.T) {
 	if code, _ := s.expectClose(); code != 1001 {
 		t.Fatalf("server got %d", code)
 	}
-	s.write(frame(true, OpClose, closePayload(1001, "")))
+	s.write(frame(true, OpClose, testutil.ClosePayload(1001, "")))
 	if err := <-done; err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"io"
 	"net"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // pair returns a client Conn and the raw server side of a loopback TCP
@@ -53,25 +54,9 @@ type rawServer struct {
 	br *bufio.Reader
 }
 
-// frame builds an unmasked server frame.
+// frame builds an unmasked server frame without RSV bits.
 func frame(fin bool, op Opcode, p []byte) []byte {
-	return frameRsv(fin, 0, op, p)
-}
-
-func frameRsv(fin bool, rsv byte, op Opcode, p []byte) []byte {
-	var b bytes.Buffer
-	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: ws.OpCode(op), Length: int64(len(p))}
-	if err := ws.WriteHeader(&b, h); err != nil {
-		panic(err)
-	}
-	b.Write(p)
-	return b.Bytes()
-}
-
-func closePayload(code uint16, reason string) []byte {
-	p := make([]byte, 2, 2+len(reason))
-	binary.BigEndian.PutUint16(p, code)
-	return append(p, reason...)
+	return testutil.Frame(fin, 0, ws.OpCode(op), p)
 }
 
 func (s *rawServer) write(b ...[]byte) {

@@ -1,13 +1,10 @@
 package engine
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/wsclient/wsclient/internal/poolcheck"
-
-	"go.uber.org/goleak"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // TestMain fails the package's tests if any goroutine is left running at
@@ -17,17 +14,4 @@ import (
 // was taken and never returned: every test closes or aborts its
 // connections, so after the last one the count must be back to zero, error
 // paths included.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			code = 1
-		}
-		if n := poolcheck.Balance(); n != 0 {
-			fmt.Fprintf(os.Stderr, "poolcheck: %d pooled buffers taken and never returned\n", n)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m, poolcheck.Balance) }

@@ -14,6 +14,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // FuzzCodecRoundTrip encodes a header with codec.PutHeader and decodes it
@@ -24,7 +25,7 @@ import (
 // to the same bytes.
 func FuzzCodecRoundTrip(f *testing.F) {
 	for _, n := range seedLengths {
-		f.Add(true, byte(0), byte(ws.OpBinary), int64(n), true, uint32(0x01020304), frame(true, 0, ws.OpText, make([]byte, n))[:min(n, 14)])
+		f.Add(true, byte(0), byte(ws.OpBinary), int64(n), true, uint32(0x01020304), testutil.Frame(true, 0, ws.OpText, make([]byte, n))[:min(n, 14)])
 	}
 	f.Add(false, byte(7), byte(0xf), int64(1<<63-1), false, uint32(0), []byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0})
 	f.Add(true, byte(0), byte(ws.OpClose), int64(2), true, uint32(0xffffffff), []byte{0x88, 0xfe, 0, 5, 1, 2, 3, 4})
@@ -112,15 +113,15 @@ func refParseClose(p []byte) (code uint16, reason string, ok, badUTF8 bool) {
 func FuzzClosePayload(f *testing.F) {
 	for _, n := range seedLengths {
 		if n >= 2 {
-			f.Add(closePayload(1000, strings.Repeat("é", n)[:n-2]))
+			f.Add(testutil.ClosePayload(1000, strings.Repeat("é", n)[:n-2]))
 		} else {
 			f.Add(make([]byte, n))
 		}
 	}
 	for _, c := range []uint16{0, 999, 1000, 1004, 1005, 1006, 1015, 1016, 2999, 3000, 4999, 5000, 65535} {
-		f.Add(closePayload(c, "reason"))
+		f.Add(testutil.ClosePayload(c, "reason"))
 	}
-	f.Add(closePayload(1000, "\xed\xa0\x80"))
+	f.Add(testutil.ClosePayload(1000, "\xed\xa0\x80"))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		code, reason, err := codec.ParseClose(p)
 		wc, wr, ok, badUTF8 := refParseClose(p)
@@ -190,7 +191,7 @@ func FuzzUTF8Incremental(f *testing.F) {
 				ok = v.Write(s[end:next]) && ok
 			}
 			end = next
-			if len(s) <= 300 && ok != possiblyValid(s[:end]) {
+			if len(s) <= 300 && ok != testutil.PossiblyValidUTF8(s[:end]) {
 				t.Fatalf("after % x: Write = %v, prefix reference %v", s[:end], ok, !ok)
 			}
 		}
@@ -201,8 +202,8 @@ func FuzzUTF8Incremental(f *testing.F) {
 		// FuzzFrameReader's oracle uses).
 		if len(s) <= 300 {
 			checked := 0
-			if prefixValid(s, &checked) != possiblyValid(s) {
-				t.Fatalf("prefixValid(% x) != possiblyValid", s)
+			if prefixValid(s, &checked) != testutil.PossiblyValidUTF8(s) {
+				t.Fatalf("prefixValid(% x) != PossiblyValidUTF8", s)
 			}
 		}
 		v.Reset()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // deflateParams are the extension responses FuzzDialDeflate picks from.
@@ -45,18 +46,18 @@ func compressMsg(p []byte) []byte {
 func FuzzDialDeflate(f *testing.F) {
 	const limit = 64 << 10
 	for _, n := range seedLengths {
-		f.Add(byte(n), frame(true, 4, ws.OpText, compressMsg(bytes.Repeat([]byte("é"), n/2))), []byte{})
+		f.Add(byte(n), testutil.Frame(true, 4, ws.OpText, compressMsg(bytes.Repeat([]byte("é"), n/2))), []byte{})
 	}
 	bomb := compressMsg(make([]byte, 1<<20)) // 1 MiB of zeros in ~1 KiB
-	f.Add(byte(0), frame(true, 4, ws.OpBinary, bomb), []byte{})
-	f.Add(byte(1), cat(frame(false, 4, ws.OpText, compressMsg([]byte("frag"))[:3]),
-		frame(true, 0, ws.OpContinuation, compressMsg([]byte("frag"))[3:])), []byte{2})
-	f.Add(byte(2), cat(frame(true, 4, ws.OpText, compressMsg([]byte("a"))), frame(true, 0, ws.OpText, []byte("plain")),
-		frame(true, 4, ws.OpText, compressMsg([]byte("a")))), []byte{})
-	f.Add(byte(3), frame(true, 4, ws.OpText, []byte{0xff, 0xff, 0xff}), []byte{})
-	f.Add(byte(4), frame(true, 4, ws.OpPing, nil), []byte{})
-	f.Add(byte(0), cat(frame(false, 4, ws.OpText, compressMsg([]byte("a\xff"))[:2]),
-		frame(true, 0, ws.OpContinuation, compressMsg([]byte("a\xff"))[2:])), []byte{1})
+	f.Add(byte(0), testutil.Frame(true, 4, ws.OpBinary, bomb), []byte{})
+	f.Add(byte(1), cat(testutil.Frame(false, 4, ws.OpText, compressMsg([]byte("frag"))[:3]),
+		testutil.Frame(true, 0, ws.OpContinuation, compressMsg([]byte("frag"))[3:])), []byte{2})
+	f.Add(byte(2), cat(testutil.Frame(true, 4, ws.OpText, compressMsg([]byte("a"))), testutil.Frame(true, 0, ws.OpText, []byte("plain")),
+		testutil.Frame(true, 4, ws.OpText, compressMsg([]byte("a")))), []byte{})
+	f.Add(byte(3), testutil.Frame(true, 4, ws.OpText, []byte{0xff, 0xff, 0xff}), []byte{})
+	f.Add(byte(4), testutil.Frame(true, 4, ws.OpPing, nil), []byte{})
+	f.Add(byte(0), cat(testutil.Frame(false, 4, ws.OpText, compressMsg([]byte("a\xff"))[:2]),
+		testutil.Frame(true, 0, ws.OpContinuation, compressMsg([]byte("a\xff"))[2:])), []byte{1})
 	f.Fuzz(func(t *testing.T, params byte, data, chunks []byte) {
 		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 			codec.AcceptKey(testKey) + "\r\nSec-WebSocket-Extensions: " + deflateParams[int(params)%len(deflateParams)] + "\r\n\r\n"

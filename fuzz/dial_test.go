@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsclient/wsclient"
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // FuzzDial runs the public API end to end over an in-memory connection:
@@ -25,10 +26,10 @@ import (
 // bounded allocation; nothing is dialled for real (redirects are off).
 func FuzzDial(f *testing.F) {
 	for _, n := range seedLengths {
-		f.Add(true, frame(true, 0, ws.OpText, bytes.Repeat([]byte("a"), n)), []byte{})
+		f.Add(true, testutil.Frame(true, 0, ws.OpText, bytes.Repeat([]byte("a"), n)), []byte{})
 	}
-	f.Add(true, cat(frame(false, 0, ws.OpText, []byte("é")[:1]), frame(true, 0, ws.OpContinuation, []byte("é")[1:]),
-		frame(true, 0, ws.OpClose, closePayload(1000, "bye"))), []byte{1})
+	f.Add(true, cat(testutil.Frame(false, 0, ws.OpText, []byte("é")[:1]), testutil.Frame(true, 0, ws.OpContinuation, []byte("é")[1:]),
+		testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(1000, "bye"))), []byte{1})
 	f.Add(true, []byte{0x82, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, []byte{})
 	f.Add(false, []byte("HTTP/1.1 302 Found\r\nLocation: ws://example.com/\r\n\r\n"), []byte{})
 	f.Add(false, []byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!"), []byte{7})

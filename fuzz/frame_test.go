@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/engine"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // How a reference run ends.
@@ -149,7 +150,7 @@ func reference(in []byte, limit int64, validate bool) refResult {
 	}
 }
 
-// prefixValid is possiblyValid(msg) in linear time over a growing
+// prefixValid is testutil.PossiblyValidUTF8(msg) in linear time over a growing
 // message: it decodes from *checked on and advances it.
 func prefixValid(msg []byte, checked *int) bool {
 	for *checked < len(msg) {
@@ -197,36 +198,36 @@ var limits = [4]int64{1 << 20, 125, 1000, 70000}
 func FuzzFrameReader(f *testing.F) {
 	for _, n := range seedLengths {
 		p := bytes.Repeat([]byte("é"), n/2+1)[:n] // text: valid only for even n
-		f.Add(frame(true, 0, ws.OpText, p), byte(0), []byte{})
-		f.Add(frame(true, 0, ws.OpBinary, make([]byte, n)), byte(1), []byte{3, 200})
-		f.Add(frame(false, 0, ws.OpBinary, make([]byte, n)), byte(2<<modeLimitShift|modeSmallBuf), []byte{1})
+		f.Add(testutil.Frame(true, 0, ws.OpText, p), byte(0), []byte{})
+		f.Add(testutil.Frame(true, 0, ws.OpBinary, make([]byte, n)), byte(1), []byte{3, 200})
+		f.Add(testutil.Frame(false, 0, ws.OpBinary, make([]byte, n)), byte(2<<modeLimitShift|modeSmallBuf), []byte{1})
 		if n <= 126 {
-			f.Add(frame(true, 0, ws.OpPing, make([]byte, n)), byte(modeClose), []byte{0})
+			f.Add(testutil.Frame(true, 0, ws.OpPing, make([]byte, n)), byte(modeClose), []byte{0})
 		}
 	}
 	huge := []byte{0x82, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff} // 2^63-1
 	f.Add(cat(huge, make([]byte, 100)), byte(0), []byte{})
 	f.Add([]byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0}, byte(0), []byte{}) // MSB set
 	f.Add([]byte{0x82, 0x81, 1, 2, 3, 4, 'x'}, byte(0), []byte{})          // masked
-	f.Add(cat(frame(false, 0, ws.OpText, []byte("hé")[:2]), frame(true, 0, ws.OpPing, []byte("p")),
-		frame(true, 0, ws.OpContinuation, []byte("é")[1:]), frame(true, 0, ws.OpClose, closePayload(1000, "bye"))),
+	f.Add(cat(testutil.Frame(false, 0, ws.OpText, []byte("hé")[:2]), testutil.Frame(true, 0, ws.OpPing, []byte("p")),
+		testutil.Frame(true, 0, ws.OpContinuation, []byte("é")[1:]), testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(1000, "bye"))),
 		byte(2|modePre), []byte{5})
-	f.Add(cat(frame(false, 0, ws.OpText, []byte{'a', 0xe2}), frame(true, 0, ws.OpContinuation, []byte{0x28, 0xa1})), byte(1), []byte{1})
-	f.Add(frame(true, 0, ws.OpClose, []byte{3}), byte(0), []byte{})
-	f.Add(frame(true, 0, ws.OpClose, nil), byte(modeClose), []byte{})
-	f.Add(frame(true, 0, ws.OpClose, closePayload(4000, "x\xff")), byte(0), []byte{})
+	f.Add(cat(testutil.Frame(false, 0, ws.OpText, []byte{'a', 0xe2}), testutil.Frame(true, 0, ws.OpContinuation, []byte{0x28, 0xa1})), byte(1), []byte{1})
+	f.Add(testutil.Frame(true, 0, ws.OpClose, []byte{3}), byte(0), []byte{})
+	f.Add(testutil.Frame(true, 0, ws.OpClose, nil), byte(modeClose), []byte{})
+	f.Add(testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(4000, "x\xff")), byte(0), []byte{})
 	for _, code := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 3000, 4999, 5000} {
-		f.Add(frame(true, 0, ws.OpClose, closePayload(code, "r")), byte(3), []byte{})
+		f.Add(testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(code, "r")), byte(3), []byte{})
 	}
 	for op := ws.OpCode(3); op <= 0xf; op++ {
-		f.Add(frame(true, 0, op, nil), byte(0), []byte{})
+		f.Add(testutil.Frame(true, 0, op, nil), byte(0), []byte{})
 	}
 	for rsv := byte(1); rsv <= 7; rsv++ {
-		f.Add(frame(true, rsv, ws.OpText, []byte("x")), byte(0), []byte{})
+		f.Add(testutil.Frame(true, rsv, ws.OpText, []byte("x")), byte(0), []byte{})
 	}
-	f.Add(frame(true, 0, ws.OpContinuation, []byte("x")), byte(0), []byte{})
-	f.Add(cat(frame(false, 0, ws.OpText, []byte("a")), frame(true, 0, ws.OpText, []byte("b"))), byte(0), []byte{})
-	f.Add(frame(false, 0, ws.OpPing, nil), byte(0), []byte{})
+	f.Add(testutil.Frame(true, 0, ws.OpContinuation, []byte("x")), byte(0), []byte{})
+	f.Add(cat(testutil.Frame(false, 0, ws.OpText, []byte("a")), testutil.Frame(true, 0, ws.OpText, []byte("b"))), byte(0), []byte{})
+	f.Add(testutil.Frame(false, 0, ws.OpPing, nil), byte(0), []byte{})
 
 	f.Fuzz(func(t *testing.T, in []byte, mode byte, chunks []byte) {
 		// A hang would stall the fuzzer silently: crash instead, so that
@@ -415,18 +416,18 @@ func FuzzFrameReader(f *testing.F) {
 
 // TestReferenceSane checks the oracle itself on hand-written cases.
 func TestReferenceSane(t *testing.T) {
-	r := reference(cat(frame(false, 0, ws.OpText, []byte{0xc3}), frame(true, 0, ws.OpPing, []byte("p")),
-		frame(true, 0, ws.OpContinuation, []byte{0xa9}), frame(true, 0, ws.OpClose, closePayload(1001, "x"))), 1<<20, true)
+	r := reference(cat(testutil.Frame(false, 0, ws.OpText, []byte{0xc3}), testutil.Frame(true, 0, ws.OpPing, []byte("p")),
+		testutil.Frame(true, 0, ws.OpContinuation, []byte{0xa9}), testutil.Frame(true, 0, ws.OpClose, testutil.ClosePayload(1001, "x"))), 1<<20, true)
 	if len(r.msgs) != 1 || string(r.msgs[0].p) != "é" || len(r.pongs) != 1 || r.end != endClose || r.code != 1001 || r.reason != "x" {
 		t.Fatalf("%+v", r)
 	}
-	if r := reference(frame(true, 0, ws.OpText, []byte{0xed, 0xa0}), 0, true); r.end != endFail || r.code != 1007 {
+	if r := reference(testutil.Frame(true, 0, ws.OpText, []byte{0xed, 0xa0}), 0, true); r.end != endFail || r.code != 1007 {
 		t.Fatalf("surrogate prefix: %+v", r)
 	}
-	if r := reference(frame(true, 0, ws.OpText, []byte{'a', 0xe2, 0x82})[:4], 0, true); r.end != endEOF {
+	if r := reference(testutil.Frame(true, 0, ws.OpText, []byte{'a', 0xe2, 0x82})[:4], 0, true); r.end != endEOF {
 		t.Fatalf("truncated valid prefix: %+v", r)
 	}
-	if r := reference(frame(true, 0, ws.OpBinary, make([]byte, 126)), 125, true); r.end != endFail || r.code != 1009 {
+	if r := reference(testutil.Frame(true, 0, ws.OpBinary, make([]byte, 126)), 125, true); r.end != endFail || r.code != 1009 {
 		t.Fatalf("limit: %+v", r)
 	}
 }

@@ -2,12 +2,10 @@ package fuzz
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -67,72 +65,7 @@ type memAddr struct{}
 func (memAddr) Network() string { return "mem" }
 func (memAddr) String() string  { return "mem" }
 
-// frame builds an unmasked server frame by hand (independently of
-// codec.PutHeader).
-func frame(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
-	b0 := rsv<<4 | byte(op)
-	if fin {
-		b0 |= 0x80
-	}
-	var b []byte
-	switch n := len(p); {
-	case n < 126:
-		b = []byte{b0, byte(n)}
-	case n <= 0xffff:
-		b = []byte{b0, 126, byte(n >> 8), byte(n)}
-	default:
-		b = binary.BigEndian.AppendUint64([]byte{b0, 127}, uint64(n))
-	}
-	return append(b, p...)
-}
-
-func closePayload(code uint16, reason string) []byte {
-	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
-}
-
 func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
-
-// possiblyValid reports whether p can begin valid UTF-8: it is valid, or
-// valid up to an incomplete last code point that some bytes could complete.
-// It is a slow reference built on unicode/utf8 only.
-func possiblyValid(p []byte) bool {
-	if utf8.Valid(p) {
-		return true
-	}
-	for k := 1; k <= 3 && k <= len(p); k++ {
-		if !utf8.Valid(p[:len(p)-k]) {
-			continue
-		}
-		tail := p[len(p)-k:]
-		if utf8.RuneStart(tail[0]) && completes(tail) {
-			return true
-		}
-	}
-	return false
-}
-
-// completes reports whether some continuation bytes make tail one valid
-// code point. The second byte decides validity (RFC 3629 ranges: A0–BF
-// after E0, 80–9F after ED, 90–BF after F0, 80–8F after F4); any byte from
-// 80 to BF may follow it, so trying 80, 90 and A0 there suffices.
-func completes(tail []byte) bool {
-	for size := len(tail) + 1; size <= utf8.UTFMax; size++ {
-		for _, b2 := range []byte{0x80, 0x90, 0xa0} {
-			c := make([]byte, size)
-			copy(c, tail)
-			for i := len(tail); i < size; i++ {
-				c[i] = 0x80
-				if i == 1 {
-					c[i] = b2
-				}
-			}
-			if utf8.FullRune(c) && utf8.Valid(c) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // clientFrame is one frame the client wrote, unmasked.
 type clientFrame struct {

@@ -3,32 +3,11 @@ package mask_test
 import (
 	"bytes"
 	"runtime/debug"
-	"syscall"
 	"testing"
 
+	"github.com/wsclient/wsclient/internal/testutil"
 	"github.com/wsclient/wsclient/mask"
 )
-
-// fencedPages returns size bytes of memory that start right after a
-// PROT_NONE page and end at a page boundary right before another one, so that
-// any access before or after it faults.
-func fencedPages(t *testing.T, size int) []byte {
-	t.Helper()
-	page := syscall.Getpagesize()
-	n := (size + page - 1) / page
-	mem, err := syscall.Mmap(-1, 0, (n+2)*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[:page], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[(n+1)*page:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	return mem[page : (n+1)*page]
-}
 
 // TestNoAccessOutside puts b (Apply) and src and dst (Copy) right against
 // inaccessible pages, at the end and at the start of the usable memory: a
@@ -40,8 +19,8 @@ func TestNoAccessOutside(t *testing.T) {
 	}
 	src := testData(lengths[4])
 	want := wantFor(src)
-	bmem := fencedPages(t, len(src))
-	dmem := fencedPages(t, len(src))
+	bmem := testutil.FencedPages(t, len(src))
+	dmem := testutil.FencedPages(t, len(src))
 	for _, k := range mask.Kernels() {
 		t.Run(k.Name, func(t *testing.T) {
 			// A fault then panics, in this goroutine only, and fails the

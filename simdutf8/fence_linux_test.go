@@ -3,32 +3,11 @@ package simdutf8_test
 import (
 	"fmt"
 	"runtime/debug"
-	"syscall"
 	"testing"
 
+	"github.com/wsclient/wsclient/internal/testutil"
 	"github.com/wsclient/wsclient/simdutf8"
 )
-
-// fencedPages returns size bytes of memory that start right after a
-// PROT_NONE page and end at a page boundary right before another one, so that
-// any access before or after it faults.
-func fencedPages(t *testing.T, size int) []byte {
-	t.Helper()
-	page := syscall.Getpagesize()
-	n := (size + page - 1) / page
-	mem, err := syscall.Mmap(-1, 0, (n+2)*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[:page], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[(n+1)*page:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	return mem[page : (n+1)*page]
-}
 
 // TestNoReadOutside puts the input right against inaccessible pages, at the
 // end and at the start of the usable memory: a kernel that reads a byte
@@ -38,7 +17,7 @@ func TestNoReadOutside(t *testing.T) {
 	for n := 0; n <= 300; n++ {
 		lengths = append(lengths, n)
 	}
-	mem := fencedPages(t, 65537)
+	mem := testutil.FencedPages(t, 65537)
 	for _, k := range simdutf8.Kernels() {
 		t.Run(k.Name, func(t *testing.T) {
 			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))

@@ -1,0 +1,109 @@
+// Package testutil holds the helpers that the tests of several packages
+// share: a hand-built server frame, a close payload, a slow reference for
+// incremental UTF-8 validation, memory fenced by inaccessible pages, and the
+// goroutine and pooled-buffer leak check run after a package's tests. Only
+// tests import it, and it imports no package of this module, so that a
+// package's internal tests can use it.
+package testutil
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+	"go.uber.org/goleak"
+)
+
+// Frame builds an unmasked frame as a server sends it (RFC 6455 §5.2), by
+// hand, independently of codec.PutHeader and ws.WriteHeader: rsv holds the
+// RSV1-3 bits in its low three bits.
+func Frame(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
+	b0 := rsv<<4 | byte(op)
+	if fin {
+		b0 |= 0x80
+	}
+	var b []byte
+	switch n := len(p); {
+	case n < 126:
+		b = []byte{b0, byte(n)}
+	case n <= 0xffff:
+		b = []byte{b0, 126, byte(n >> 8), byte(n)}
+	default:
+		b = binary.BigEndian.AppendUint64([]byte{b0, 127}, uint64(n))
+	}
+	return append(b, p...)
+}
+
+// ClosePayload returns the payload of a close frame (RFC 6455 §5.5.1): code
+// in network byte order, then reason, neither checked.
+func ClosePayload(code uint16, reason string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
+}
+
+// PossiblyValidUTF8 reports whether p can begin valid UTF-8: it is valid, or
+// valid up to an incomplete last code point that some bytes could complete.
+// It is a slow reference built on unicode/utf8 only, for validators that
+// must fail as soon as the bytes so far cannot begin valid text.
+func PossiblyValidUTF8(p []byte) bool {
+	if utf8.Valid(p) {
+		return true
+	}
+	for k := 1; k <= 3 && k <= len(p); k++ {
+		if !utf8.Valid(p[:len(p)-k]) {
+			continue
+		}
+		tail := p[len(p)-k:]
+		if utf8.RuneStart(tail[0]) && completes(tail) {
+			return true
+		}
+	}
+	return false
+}
+
+// completes reports whether some continuation bytes make tail one valid
+// code point. The second byte decides validity (RFC 3629 ranges: A0–BF
+// after E0, 80–9F after ED, 90–BF after F0, 80–8F after F4); any byte from
+// 80 to BF may follow it, so trying 80, 90 and A0 there suffices.
+func completes(tail []byte) bool {
+	for size := len(tail) + 1; size <= utf8.UTFMax; size++ {
+		for _, b2 := range []byte{0x80, 0x90, 0xa0} {
+			c := make([]byte, size)
+			copy(c, tail)
+			for i := len(tail); i < size; i++ {
+				c[i] = 0x80
+				if i == 1 {
+					c[i] = b2
+				}
+			}
+			if utf8.FullRune(c) && utf8.Valid(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Main runs the tests of m and exits. If they all passed it fails them
+// when a goroutine is left running (go.uber.org/goleak, nothing ignored) or
+// when poolBalance, if not nil, reports pooled buffers taken and never
+// returned (engine.PoolBalance, which counts in wsclient_poolcheck builds).
+// A package calls it from its TestMain and says there what must be stopped.
+func Main(m *testing.M, poolBalance func() int64) {
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+		if poolBalance != nil {
+			if n := poolBalance(); n != 0 {
+				fmt.Fprintf(os.Stderr, "poolcheck: %d pooled buffers taken and never returned\n", n)
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
