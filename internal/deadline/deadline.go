@@ -36,6 +36,11 @@ func (g *Guard) Release() bool {
 	if !g.stop() || g.ctx.Err() != nil {
 		return false
 	}
+	// The socket deadline can fire before ctx's own timer: a deadline that
+	// has passed counts as the context having ended.
+	if d, ok := g.ctx.Deadline(); ok && !time.Now().Before(d) {
+		return false
+	}
 	g.c.SetDeadline(time.Time{})
 	return true
 }
