@@ -365,7 +365,14 @@ func checkResponse(resp *Response, key string, protocols, offeredExt []string) e
 	case accept[0] != AcceptKey(key):
 		return badf("Sec-WebSocket-Accept does not match the key sent")
 	}
+	return checkNegotiated(resp, protocols, offeredExt)
+}
 
+// checkNegotiated validates the subprotocol and extensions the server chose
+// (RFC 6455 §4.1, client requirements 5–6; RFC 8441 §5 keeps them) and
+// fills in Subprotocol and Extensions.
+func checkNegotiated(resp *Response, protocols, offeredExt []string) error {
+	h := resp.Header
 	switch proto := h.Values("Sec-WebSocket-Protocol"); {
 	case len(proto) == 0:
 	case len(proto) > 1 || strings.Contains(proto[0], ","):
