@@ -12,6 +12,9 @@
 //	/close/CODE[/WHY]   close at once with CODE and reason WHY
 //	anything else       the server's Options.Mode
 //
+// With Options.HTTP2 it also serves WebSockets over HTTP/2 (RFC 8441,
+// extended CONNECT; see h2.go), on the same port as HTTP/1.1.
+//
 // Every mode answers pings, completes the close handshake, and fails the
 // connection with close 1002 when the client breaks the protocol (an
 // unmasked frame, reserved bits, a bad control frame, bad fragmentation).
@@ -89,6 +92,13 @@ type Options struct {
 	Subprotocols []string
 	// Logf, if set, receives connection errors and events.
 	Logf func(format string, args ...any)
+	// HTTP2 also serves WebSockets over HTTP/2 (RFC 8441): with TLS, ALPN
+	// offers h2 before http/1.1; without, HTTP/2 with prior knowledge (h2c)
+	// is accepted next to HTTP/1.1 on the same port.
+	HTTP2 bool
+	// MaxStreams is the HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default
+	// net/http's, 250).
+	MaxStreams int
 }
 
 // Server is a running server. Close stops it.
@@ -108,6 +118,7 @@ type Server struct {
 	serveDone chan struct{}
 	msgs      atomic.Int64
 	bytes     atomic.Int64
+	accepted  atomic.Int64 // TCP connections
 }
 
 // Start listens and serves in the background.
@@ -132,6 +143,7 @@ func Start(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, conns: map[*conn]struct{}{}, serveDone: make(chan struct{})}
+	ln = countingListener{ln, &s.accepted}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
@@ -147,9 +159,13 @@ func Start(o Options) (*Server, error) {
 		s.certPEM = pemBytes
 		s.pool = x509.NewCertPool()
 		s.pool.AddCert(cert.Leaf)
+		protos := []string{"http/1.1"} // Hijack needs HTTP/1.1
+		if o.HTTP2 {
+			protos = []string{"h2", "http/1.1"}
+		}
 		ln = tls.NewListener(ln, &tls.Config{
 			Certificates: []tls.Certificate{cert},
-			NextProtos:   []string{"http/1.1"}, // Hijack needs HTTP/1.1
+			NextProtos:   protos,
 		})
 		scheme = "wss"
 	}
@@ -159,6 +175,9 @@ func Start(o Options) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	if o.HTTP2 {
+		configureHTTP2(s.hs, o)
 	}
 	go func() {
 		defer close(s.serveDone)
@@ -184,6 +203,10 @@ func (s *Server) CertPEM() []byte { return s.certPEM }
 // Stats returns how many data messages and payload bytes the server has
 // received, over all connections.
 func (s *Server) Stats() (messages, bytes int64) { return s.msgs.Load(), s.bytes.Load() }
+
+// Accepted returns how many TCP connections the server has accepted: with
+// HTTP/2, WebSockets sharing a connection count once.
+func (s *Server) Accepted() int64 { return s.accepted.Load() }
 
 // Conns returns the number of open WebSocket connections.
 func (s *Server) Conns() int {
@@ -240,13 +263,24 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 
+	if s.opts.HTTP2 {
+		// HTTP/2 WebSockets run inside handlers, which Shutdown waits for:
+		// close them first.
+		s.closeConns()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	if s.hs.Shutdown(ctx) != nil {
 		s.hs.Close()
 	}
 	cancel()
 	<-s.serveDone
+	s.closeConns()
+	return nil
+}
 
+// closeConns closes every connection with 1001, waits up to 2 s for the
+// clients to answer and drops the rest.
+func (s *Server) closeConns() {
 	s.CloseClients(ws.StatusGoingAway, "server shutting down")
 	done := make(chan struct{})
 	go func() {
@@ -259,12 +293,15 @@ func (s *Server) Close() error {
 		s.DropClients()
 		<-done
 	}
-	return nil
 }
 
 // ServeHTTP answers the opening handshake (RFC 6455 §4.2) and runs the
 // connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 2 {
+		s.serveH2(w, r)
+		return
+	}
 	if !hasToken(r.Header, "Connection", "upgrade") || !hasToken(r.Header, "Upgrade", "websocket") {
 		w.Header().Set("Upgrade", "websocket")
 		http.Error(w, "wsecho: this is a WebSocket server: connect with a WebSocket client (ws:// or wss://)", http.StatusUpgradeRequired)
@@ -302,8 +339,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nc.SetDeadline(time.Time{})
-	c := newConn(s, nc, brw.Reader)
-	c.wmu.Lock() // until the 101 is out: Close may send a close frame at once
+	s.run(newConn(s, nc, brw.Reader), r, rt, func(c *conn) {
+		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\n"
+		if proto != "" {
+			resp += "Sec-WebSocket-Protocol: " + proto + "\r\n"
+		}
+		c.bw.WriteString(resp + "\r\n")
+	})
+}
+
+// run registers c, writes the handshake response (hello) and, for the
+// headers route, the request headers, then serves c until it ends.
+func (s *Server) run(c *conn, r *http.Request, rt route, hello func(c *conn)) {
+	nc := c.nc
+	c.wmu.Lock() // until the response is out: Close may send a close frame at once
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -321,15 +370,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.wg.Done()
 	}()
 
-	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\n"
-	if proto != "" {
-		resp += "Sec-WebSocket-Protocol: " + proto + "\r\n"
-	}
-	c.bw.WriteString(resp + "\r\n")
+	hello(c)
 	if rt.mode == "headers" {
 		c.writeFrame(ws.OpText, headersJSON(r))
 	}
-	err = c.bw.Flush()
+	err := c.bw.Flush()
 	c.wmu.Unlock()
 	if err != nil {
 		nc.Close()
@@ -339,6 +384,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
 		s.logf("%s: %v", nc.RemoteAddr(), err)
 	}
+}
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 // route is what a connection does, from the request path.
