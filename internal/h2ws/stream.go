@@ -1,0 +1,366 @@
+package h2ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// closeGrace is how long Close lets the stream end cleanly (our END_STREAM
+// out and the server's in) before it resets it (RST_STREAM CANCEL). Close
+// itself does not wait for it.
+const closeGrace = 250 * time.Millisecond
+
+// Stream is a WebSocket's HTTP/2 stream as a net.Conn: Read takes the
+// response body's DATA, Write sends request body DATA. Both honour
+// deadlines, and a read that times out leaves the stream usable. Close
+// closes this stream only (END_STREAM, then RST_STREAM if the server has
+// not ended its side soon after); the connection stays for the other
+// streams. When the connection dies, every stream's reads and writes fail
+// with ErrConnLost.
+//
+// Flow control is x/net's: the stream's receive window (4 MiB) is given
+// back as Read consumes, the connection's (1 GiB) likewise, so a large
+// message streams through without stalling and without being buffered
+// whole; Write waits for the server's window and hands the engine's bytes
+// straight to x/net's frame writer.
+type Stream struct {
+	pc     *pconn // nil in tests of the stream alone
+	body   io.ReadCloser
+	pipe   *bodyPipe
+	cancel context.CancelFunc
+	addr   string // for errors
+
+	rmu   sync.Mutex    // one reader at a time
+	ready chan struct{} // pump → reader: Read will not block (cap 1)
+	arm   chan struct{} // reader → pump: wait again (cap 1)
+	rerr  error         // sticky read error (rmu)
+	rdl   deadline
+	wdl   deadline
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	pumpDone  chan struct{}
+	finished  chan struct{} // the stream is gone from the connection
+	local     net.Addr
+	remote    net.Addr
+}
+
+func newStream(pc *pconn, body io.ReadCloser, pipe *bodyPipe, cancel context.CancelFunc, nc net.Conn, addr string) *Stream {
+	s := &Stream{
+		pc: pc, body: body, pipe: pipe, cancel: cancel, addr: addr,
+		ready: make(chan struct{}, 1), arm: make(chan struct{}, 1),
+		rdl: makeDeadline(), wdl: makeDeadline(),
+		closed: make(chan struct{}), pumpDone: make(chan struct{}), finished: make(chan struct{}),
+		local: nc.LocalAddr(), remote: nc.RemoteAddr(),
+	}
+	go s.pump()
+	return s
+}
+
+// pump waits until the response body can be read without blocking (a
+// zero-length read of x/net's body returns once data or the end is there)
+// and tells Read. It holds no buffer, so an idle stream costs a parked
+// goroutine and nothing else; Read does the reading into the caller's
+// buffer, one copy, as a direct body read would.
+func (s *Stream) pump() {
+	defer close(s.pumpDone)
+	for {
+		_, err := s.body.Read(nil)
+		s.ready <- struct{}{}
+		if err != nil {
+			return
+		}
+		select {
+		case <-s.arm:
+		case <-s.closed:
+			return
+		}
+	}
+}
+
+// Read reads DATA of the stream. It returns io.EOF when the server ended
+// the stream, an error wrapping ErrStreamReset or ErrConnLost when it was
+// reset or the connection failed, os.ErrDeadlineExceeded after the read
+// deadline (the stream stays usable) and net.ErrClosed after Close.
+func (s *Stream) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	for {
+		if s.rerr != nil {
+			return 0, s.rerr
+		}
+		select {
+		case <-s.ready:
+		case <-s.closed:
+			return 0, net.ErrClosed
+		case <-s.rdl.wait():
+			return 0, os.ErrDeadlineExceeded
+		}
+		n, err := s.body.Read(p)
+		if err != nil {
+			s.rerr = s.classify(err)
+			if n > 0 {
+				return n, nil
+			}
+			return 0, s.rerr
+		}
+		s.arm <- struct{}{}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// classify turns x/net's stream errors into this package's.
+func (s *Stream) classify(err error) error {
+	var se http2.StreamError
+	var ga http2.GoAwayError
+	select {
+	case <-s.closed:
+		return net.ErrClosed
+	default:
+	}
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case errors.As(err, &se):
+		return fmt.Errorf("%w (%s): %w", ErrStreamReset, s.addr, err)
+	case errors.As(err, &ga):
+		return fmt.Errorf("%w (%s, after GOAWAY): %w", ErrConnLost, s.addr, err)
+	}
+	return fmt.Errorf("%w (%s): %w", ErrConnLost, s.addr, err)
+}
+
+// Write sends p as DATA, waiting for flow-control window as needed. It
+// returns once x/net holds every byte (p may then be reused). After the
+// write deadline it returns os.ErrDeadlineExceeded with what was taken
+// (the stream may then have half a WebSocket frame out: close it).
+func (s *Stream) Write(p []byte) (int, error) {
+	n, err := s.pipe.write(p, &s.wdl)
+	if err == errReaderGone {
+		err = s.writeErr()
+	}
+	return n, err
+}
+
+// writeErr says why x/net stopped taking the request body: the stream or
+// the connection failed (our Close stops writes with net.ErrClosed
+// earlier).
+func (s *Stream) writeErr() error {
+	s.rmu.Lock()
+	rerr := s.rerr
+	s.rmu.Unlock()
+	if rerr != nil && rerr != io.EOF {
+		return rerr
+	}
+	if s.pc != nil {
+		st := s.pc.cc.State()
+		switch {
+		case st.Closed:
+			return fmt.Errorf("%w (%s)", ErrConnLost, s.addr)
+		case st.Closing:
+			return fmt.Errorf("%w (%s, after GOAWAY)", ErrConnLost, s.addr)
+		}
+	}
+	return fmt.Errorf("%w (%s)", ErrStreamReset, s.addr)
+}
+
+// Close ends the stream: reads and writes in progress return net.ErrClosed,
+// END_STREAM goes out, and within closeGrace (in the background) the
+// stream is reset unless the server ended its side too. It never blocks.
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.pipe.closeWrite()
+		go s.finish()
+	})
+	return nil
+}
+
+func (s *Stream) finish() {
+	defer close(s.finished)
+	t := time.NewTimer(closeGrace)
+	select {
+	case <-s.pipe.rclosed: // x/net is done with the stream: both sides ended
+	case <-t.C:
+	}
+	t.Stop()
+	s.body.Close() // RST_STREAM (CANCEL) unless the stream is over
+	s.cancel()
+	<-s.pumpDone
+	if s.pc != nil {
+		s.pc.release()
+	}
+}
+
+// Done is closed once a closed stream is gone from its connection.
+func (s *Stream) Done() <-chan struct{} { return s.finished }
+
+func (s *Stream) LocalAddr() net.Addr  { return s.local }
+func (s *Stream) RemoteAddr() net.Addr { return s.remote }
+
+func (s *Stream) SetDeadline(t time.Time) error {
+	s.rdl.set(t)
+	s.wdl.set(t)
+	return nil
+}
+
+func (s *Stream) SetReadDeadline(t time.Time) error  { s.rdl.set(t); return nil }
+func (s *Stream) SetWriteDeadline(t time.Time) error { s.wdl.set(t); return nil }
+
+// errReaderGone: x/net closed the request body (the stream ended).
+var errReaderGone = errors.New("wsclient: HTTP/2 request body closed")
+
+// bodyPipe is the request body: a synchronous pipe like io.Pipe (a write
+// returns once x/net's frame writer has copied every byte, so the engine
+// may reuse its buffer), with a write deadline, and closable from both
+// ends. x/net reads it from the stream's own goroutine, at most a frame
+// (the server's SETTINGS_MAX_FRAME_SIZE) at a time, and sends each read
+// as DATA once the windows allow.
+type bodyPipe struct {
+	wmu     sync.Mutex // one writer at a time
+	data    chan []byte
+	taken   chan int
+	wclosed chan struct{} // closeWrite: x/net reads io.EOF (END_STREAM)
+	rclosed chan struct{} // x/net closed the body
+	wonce   sync.Once
+	ronce   sync.Once
+}
+
+func newBodyPipe() *bodyPipe {
+	return &bodyPipe{
+		data: make(chan []byte), taken: make(chan int),
+		wclosed: make(chan struct{}), rclosed: make(chan struct{}),
+	}
+}
+
+// Read is x/net's side.
+func (p *bodyPipe) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	select {
+	case d := <-p.data:
+		n := copy(b, d)
+		p.taken <- n
+		return n, nil
+	case <-p.wclosed:
+		return 0, io.EOF
+	case <-p.rclosed:
+		return 0, io.ErrClosedPipe
+	}
+}
+
+// Close is x/net's side: the stream is over.
+func (p *bodyPipe) Close() error {
+	p.ronce.Do(func() { close(p.rclosed) })
+	return nil
+}
+
+func (p *bodyPipe) closeWrite() {
+	p.wonce.Do(func() { close(p.wclosed) })
+}
+
+func (p *bodyPipe) write(b []byte, dl *deadline) (n int, err error) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	for len(b) > 0 {
+		select {
+		case <-p.wclosed:
+			return n, net.ErrClosed
+		default:
+		}
+		select {
+		case p.data <- b:
+			k := <-p.taken
+			b = b[k:]
+			n += k
+		case <-p.wclosed:
+			return n, net.ErrClosed
+		case <-p.rclosed:
+			return n, errReaderGone
+		case <-dl.wait():
+			return n, os.ErrDeadlineExceeded
+		}
+	}
+	return n, nil
+}
+
+// deadline is a settable deadline whose channel is closed once it passed.
+// One timer is kept and reset, so moving a deadline allocates nothing; a
+// new channel is made only after one expired.
+type deadline struct {
+	mu    sync.Mutex
+	t     time.Time
+	timer *time.Timer
+	c     chan struct{}
+}
+
+func makeDeadline() deadline { return deadline{c: make(chan struct{})} }
+
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.t = t
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	passed := isClosed(d.c)
+	if t.IsZero() {
+		if passed {
+			d.c = make(chan struct{})
+		}
+		return
+	}
+	dur := time.Until(t)
+	if dur <= 0 {
+		if !passed {
+			close(d.c)
+		}
+		return
+	}
+	if passed {
+		d.c = make(chan struct{})
+	}
+	if d.timer == nil {
+		d.timer = time.AfterFunc(dur, d.fire)
+	} else {
+		d.timer.Reset(dur)
+	}
+}
+
+// fire runs on the timer; a stale run (the deadline moved later since) does
+// nothing.
+func (d *deadline) fire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.t.IsZero() && !time.Now().Before(d.t) && !isClosed(d.c) {
+		close(d.c)
+	}
+}
+
+func (d *deadline) wait() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.c
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
