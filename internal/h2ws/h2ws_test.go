@@ -275,4 +275,3 @@ func TestRefused(t *testing.T) {
 		t.Fatalf("%d connections, want 1", n)
 	}
 }
-

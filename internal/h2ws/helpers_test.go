@@ -35,10 +35,12 @@ type target struct {
 	tlsCfg *tls.Config  // the Key's TLS identity
 }
 
+func newTarget(addr string, secure bool, roots *x509.CertPool) *target {
+	return &target{addr: addr, secure: secure, roots: roots,
+		tlsCfg: &tls.Config{RootCAs: roots, InsecureSkipVerify: roots == nil, ServerName: "localhost"}}
+}
+
 func (tg *target) request(path string) *Request {
-	if tg.tlsCfg == nil {
-		tg.tlsCfg = &tls.Config{RootCAs: tg.roots, InsecureSkipVerify: tg.roots == nil, ServerName: "localhost"}
-	}
 	return &Request{
 		Key:  Key{Network: "tcp", Addr: tg.addr, Secure: tg.secure, ServerName: "localhost", TLS: tg.tlsCfg},
 		Only: tg.only,
@@ -68,7 +70,7 @@ func (tg *target) request(path string) *Request {
 
 func ownTarget(s *wsserver.Server) *target {
 	u := s.URL()
-	return &target{addr: s.Addr().String(), secure: strings.HasPrefix(u, "wss:"), roots: s.CertPool()}
+	return newTarget(s.Addr().String(), strings.HasPrefix(u, "wss:"), s.CertPool())
 }
 
 func startServer(t *testing.T, o wsserver.Options) *wsserver.Server {
@@ -166,7 +168,9 @@ type fakeServer struct {
 	onData func(c *fakeConn, id uint32, p []byte)
 	// noWindow sends no WINDOW_UPDATE for received DATA.
 	noWindow bool
-	accepts  atomic.Int32
+	// onFrame, if set, sees the header of every frame read.
+	onFrame func(h http2.FrameHeader)
+	accepts atomic.Int32
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -225,7 +229,11 @@ func startFake(t *testing.T, f *fakeServer) *fakeServer {
 	return f
 }
 
-func (f *fakeServer) target() *target { return &target{addr: f.ln.Addr().String(), only: true} }
+func (f *fakeServer) target() *target {
+	tg := newTarget(f.ln.Addr().String(), false, nil)
+	tg.only = true
+	return tg
+}
 
 func (c *fakeConn) serve() {
 	preface := make([]byte, len(http2.ClientPreface))
@@ -239,6 +247,9 @@ func (c *fakeConn) serve() {
 		f, err := c.fr.ReadFrame()
 		if err != nil {
 			return
+		}
+		if c.s.onFrame != nil {
+			c.s.onFrame(f.Header())
 		}
 		switch f := f.(type) {
 		case *http2.SettingsFrame:

@@ -13,10 +13,19 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// closeGrace is how long Close lets the stream end cleanly (our END_STREAM
-// out and the server's in) before it resets it (RST_STREAM CANCEL). Close
-// itself does not wait for it.
-const closeGrace = 250 * time.Millisecond
+// Closing a stream (in the background, after Close returned):
+//
+//   - resetWait: first let a reset the server may be sending arrive. A
+//     server that has sent its whole response may follow it with
+//     RST_STREAM NO_ERROR (RFC 9113 §8.1), and libwebsockets does after its
+//     close frame; a frame of ours crossing it is "data for a nonexistent
+//     stream" there, which fails the whole connection (GOAWAY).
+//   - then END_STREAM, and closeGrace for the server to end its side too;
+//   - then RST_STREAM CANCEL if it has not.
+const (
+	resetWait  = 50 * time.Millisecond
+	closeGrace = 250 * time.Millisecond
+)
 
 // Stream is a WebSocket's HTTP/2 stream as a net.Conn: Read takes the
 // response body's DATA, Write sends request body DATA. Both honour
@@ -147,7 +156,7 @@ func (s *Stream) classify(err error) error {
 // write deadline it returns os.ErrDeadlineExceeded with what was taken
 // (the stream may then have half a WebSocket frame out: close it).
 func (s *Stream) Write(p []byte) (int, error) {
-	n, err := s.pipe.write(p, &s.wdl)
+	n, err := s.pipe.write(p, &s.wdl, s.closed)
 	if err == errReaderGone {
 		err = s.writeErr()
 	}
@@ -176,13 +185,13 @@ func (s *Stream) writeErr() error {
 	return fmt.Errorf("%w (%s)", ErrStreamReset, s.addr)
 }
 
-// Close ends the stream: reads and writes in progress return net.ErrClosed,
-// END_STREAM goes out, and within closeGrace (in the background) the
-// stream is reset unless the server ended its side too. It never blocks.
+// Close ends the stream: reads and writes in progress return
+// net.ErrClosed at once, and the stream is ended in the background
+// (END_STREAM, then RST_STREAM if the server does not end its side; see
+// resetWait). It never blocks.
 func (s *Stream) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
-		s.pipe.closeWrite()
 		go s.finish()
 	})
 	return nil
@@ -190,7 +199,13 @@ func (s *Stream) Close() error {
 
 func (s *Stream) finish() {
 	defer close(s.finished)
-	t := time.NewTimer(closeGrace)
+	t := time.NewTimer(resetWait)
+	select {
+	case <-s.pipe.rclosed: // the server reset the stream, or it failed
+	case <-t.C:
+	}
+	s.pipe.closeWrite()
+	t.Reset(closeGrace)
 	select {
 	case <-s.pipe.rclosed: // x/net is done with the stream: both sides ended
 	case <-t.C:
@@ -272,12 +287,13 @@ func (p *bodyPipe) closeWrite() {
 	p.wonce.Do(func() { close(p.wclosed) })
 }
 
-func (p *bodyPipe) write(b []byte, dl *deadline) (n int, err error) {
+// write hands b to x/net; done (the stream's Close) stops it.
+func (p *bodyPipe) write(b []byte, dl *deadline, done <-chan struct{}) (n int, err error) {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	for len(b) > 0 {
 		select {
-		case <-p.wclosed:
+		case <-done:
 			return n, net.ErrClosed
 		default:
 		}
@@ -286,7 +302,7 @@ func (p *bodyPipe) write(b []byte, dl *deadline) (n int, err error) {
 			k := <-p.taken
 			b = b[k:]
 			n += k
-		case <-p.wclosed:
+		case <-done:
 			return n, net.ErrClosed
 		case <-p.rclosed:
 			return n, errReaderGone

@@ -1,0 +1,297 @@
+package h2ws
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/wsclient/wsclient/engine"
+)
+
+// acceptAll answers every extended CONNECT with 200 and records the
+// stream IDs in order.
+func acceptAll(f *fakeServer) *streamLog {
+	l := &streamLog{c: make(chan uint32, 16)}
+	f.onHeaders = func(c *fakeConn, id uint32, fields []hpack.HeaderField) {
+		if field(fields, ":method") != "CONNECT" || field(fields, ":protocol") != "websocket" {
+			c.headers(id, true, ":status", "400")
+			return
+		}
+		c.headers(id, false, ":status", "200")
+		l.mu.Lock()
+		l.conn = c
+		l.mu.Unlock()
+		l.c <- id
+	}
+	return l
+}
+
+type streamLog struct {
+	mu   sync.Mutex
+	conn *fakeConn
+	c    chan uint32
+}
+
+func (l *streamLog) next(t *testing.T) (*fakeConn, uint32) {
+	t.Helper()
+	select {
+	case id := <-l.c:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.conn, id
+	case <-time.After(5 * time.Second):
+		t.Fatal("no request reached the server")
+		return nil, 0
+	}
+}
+
+// binaryFrame is an unmasked server frame with an n-byte payload.
+func binaryFrame(n int) []byte {
+	b := []byte{0x82, 126, byte(n >> 8), byte(n)}
+	return append(b, make([]byte, n)...)
+}
+
+// TestResetMidMessage: the server resets the stream (RST_STREAM) in the
+// middle of a WebSocket message: the engine's read fails with an error
+// wrapping ErrStreamReset, at once.
+func TestResetMidMessage(t *testing.T) {
+	f := startFake(t, &fakeServer{settings: xconnect})
+	l := acceptAll(f)
+	st, _ := dial(t, newPool(t), f.target().request("/"))
+	c := ws(t, st)
+	sc, id := l.next(t)
+	msg := binaryFrame(1000)
+	sc.data(id, false, msg[:500])
+	sc.rst(id, http2.ErrCodeInternal)
+	st.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.ReadMessage()
+	if !errors.Is(err, ErrStreamReset) || !strings.Contains(err.Error(), "INTERNAL_ERROR") {
+		t.Fatalf("ReadMessage = %v, want ErrStreamReset naming INTERNAL_ERROR", err)
+	}
+}
+
+// TestConnectionLost: when the connection dies, every stream on it fails
+// with ErrConnLost, reads and writes, and the next dial opens a new
+// connection.
+func TestConnectionLost(t *testing.T) {
+	f := startFake(t, &fakeServer{settings: xconnect})
+	l := acceptAll(f)
+	tg := f.target()
+	p := newPool(t)
+	var cs []*engine.Conn
+	for range 3 {
+		st, _ := dial(t, p, tg.request("/"))
+		cs = append(cs, ws(t, st))
+		l.next(t)
+	}
+	if n := f.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
+	}
+	l.conn.nc.Close()
+	for i, c := range cs {
+		c.NetConn().SetDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := c.ReadMessage(); !errors.Is(err, ErrConnLost) || !strings.Contains(err.Error(), "HTTP/2 connection lost") {
+			t.Fatalf("stream %d: ReadMessage = %v, want ErrConnLost", i, err)
+		}
+	}
+	// A write on a dead stream fails too (and names the connection).
+	st, _ := dial(t, p, tg.request("/"))
+	l.next(t)
+	if n := f.accepts.Load(); n != 2 {
+		t.Fatalf("%d connections after the loss, want 2", n)
+	}
+	f.mu.Lock()
+	f.conns[1].nc.Close()
+	f.mu.Unlock()
+	st.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		_, err = st.Write(make([]byte, 1024))
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !errors.Is(err, ErrConnLost) {
+		t.Fatalf("Write after the loss = %v, want ErrConnLost", err)
+	}
+}
+
+// TestGoAway: GOAWAY with open streams lets those the server kept (ID up to
+// its last) go on, fails the others with ErrConnLost, and sends new dials
+// to a new connection.
+func TestGoAway(t *testing.T) {
+	f := startFake(t, &fakeServer{settings: xconnect})
+	l := acceptAll(f)
+	tg := f.target()
+	p := newPool(t)
+	st1, _ := dial(t, p, tg.request("/"))
+	sc, id1 := l.next(t)
+	st3, _ := dial(t, p, tg.request("/"))
+	_, id3 := l.next(t)
+	sc.goAway(id1)
+	c3 := ws(t, st3)
+	st3.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c3.ReadMessage(); !errors.Is(err, ErrConnLost) {
+		t.Fatalf("stream %d after GOAWAY(last=%d): %v, want ErrConnLost", id3, id1, err)
+	}
+	c1 := ws(t, st1)
+	sc.data(id1, false, []byte{0x81, 2, 'o', 'k'})
+	st1.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, p, err := c1.ReadMessage(); err != nil || string(p) != "ok" {
+		t.Fatalf("stream %d after GOAWAY(last=%d): %q, %v; want it still open", id1, id1, p, err)
+	}
+	dial(t, p, tg.request("/"))
+	if n := f.accepts.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2 (GOAWAY: no new streams on the first)", n)
+	}
+}
+
+// TestWindowNeverOpens: a server that grants no flow-control window
+// (SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE) stalls writes, which
+// the write deadline bounds; the engine's Close is bounded by its
+// CloseTimeout and then resets the stream.
+func TestWindowNeverOpens(t *testing.T) {
+	f := startFake(t, &fakeServer{
+		settings: append([]http2.Setting{{ID: http2.SettingInitialWindowSize, Val: 0}}, xconnect...),
+		noWindow: true,
+	})
+	acceptAll(f)
+	st, _ := dial(t, newPool(t), f.target().request("/"))
+	c := engine.New(st, nil, &engine.Config{CloseTimeout: 300 * time.Millisecond})
+	st.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+	start := time.Now()
+	// x/net takes up to a frame's worth before it waits for the window
+	// (as a socket buffer would); the writes after that stall.
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		err = c.WriteMessage(2, make([]byte, 1000))
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("WriteMessage = %v, want a deadline error", err)
+	}
+	c.Close(1000, "")
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("write plus Close took %v", d)
+	}
+	select {
+	case <-st.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream was not released after Close")
+	}
+}
+
+// TestOversizedHeaders: a response header list beyond codec.MaxHeaderBytes
+// fails the handshake with a clear error. Within one HEADERS frame x/net
+// stops keeping fields at the limit and fails only the stream; CONTINUATION
+// frames past the limit (a flood) fail the connection. Either way nothing
+// waits for more or keeps more than the limit.
+func TestOversizedHeaders(t *testing.T) {
+	f := startFake(t, &fakeServer{settings: xconnect})
+	f.onHeaders = func(c *fakeConn, id uint32, fields []hpack.HeaderField) {
+		path := field(fields, ":path")
+		if path == "/ok" {
+			c.headers(id, false, ":status", "200")
+			return
+		}
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		c.hb.Reset()
+		c.enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+		if path == "/one-frame" {
+			// 25 × 4 KB decoded (100 KB, over the 64 KiB limit) from a
+			// 4 KB block: hpack indexes the field once, then refers to it.
+			for range 25 {
+				c.enc.WriteField(hpack.HeaderField{Name: "x-big", Value: strings.Repeat("v", 4000)})
+			}
+			c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: c.hb.Bytes(), EndHeaders: true})
+			return
+		}
+		for i := range 25 {
+			c.enc.WriteField(hpack.HeaderField{Name: "x-big-" + string(rune('a'+i)), Value: strings.Repeat("v", 4000)})
+		}
+		block := c.hb.Bytes()
+		c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block[:16000]})
+		for block = block[16000:]; len(block) > 0; {
+			n := min(len(block), 16000)
+			c.fr.WriteContinuation(id, n == len(block), block[:n])
+			block = block[n:]
+		}
+	}
+	tg := f.target()
+	p := newPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := p.Dial(ctx, tg.request("/one-frame"))
+	if err == nil || !strings.Contains(err.Error(), "header list larger") || ctx.Err() != nil {
+		t.Fatalf("one frame: Dial = %v, want the header list limit error", err)
+	}
+	dial(t, p, tg.request("/ok"))
+	if n := f.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1: the first survived", n)
+	}
+	_, err = p.Dial(ctx, tg.request("/continuations"))
+	if err == nil || !strings.Contains(err.Error(), "PROTOCOL_ERROR") || ctx.Err() != nil {
+		t.Fatalf("CONTINUATION flood: Dial = %v, want a PROTOCOL_ERROR connection error", err)
+	}
+}
+
+// TestCloseEndsStream: after the close handshake, Close ends the stream
+// with END_STREAM and no reset when the server ended its side (as Go's and
+// Node's servers do); when the server also resets it (RST_STREAM NO_ERROR
+// after a complete response, RFC 9113 §8.1, as libwebsockets does), Close
+// sends no more DATA on the stream: libwebsockets fails the whole
+// connection for DATA crossing its reset. (x/net itself may answer that
+// reset with RST_STREAM NO_ERROR when it sees the server's END_STREAM
+// first; libwebsockets tolerates that.)
+func TestCloseEndsStream(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		t.Run(map[bool]string{false: "end", true: "end+reset"}[reset], func(t *testing.T) {
+			var mu sync.Mutex
+			var after []http2.FrameHeader // client frames after the server's close
+			closed := false
+			f := &fakeServer{settings: xconnect}
+			f.onFrame = func(h http2.FrameHeader) {
+				mu.Lock()
+				defer mu.Unlock()
+				if closed && h.StreamID == 1 {
+					after = append(after, h)
+				}
+			}
+			acceptAll(f)
+			f.onData = func(c *fakeConn, id uint32, p []byte) {
+				if len(p) > 0 && p[0] == 0x88 { // the client's close frame
+					mu.Lock()
+					closed = true
+					mu.Unlock()
+					c.data(id, true, []byte{0x88, 2, 0x03, 0xe8})
+					if reset {
+						time.Sleep(10 * time.Millisecond) // the reset a little behind, as over a network
+						c.rst(id, http2.ErrCodeNo)
+					}
+				}
+			}
+			startFake(t, f)
+			st, _ := dial(t, newPool(t), f.target().request("/"))
+			c := engine.New(st, nil, &engine.Config{CloseTimeout: 2 * time.Second})
+			if err := c.Close(1000, ""); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			<-st.Done()
+			time.Sleep(50 * time.Millisecond) // let the last frames arrive
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case reset && slices.ContainsFunc(after, func(h http2.FrameHeader) bool { return h.Type != http2.FrameRSTStream }):
+				t.Fatalf("frames after the server's reset: %v", after)
+			case !reset && (len(after) != 1 || after[0].Type != http2.FrameData || !after[0].Flags.Has(http2.FlagDataEndStream)):
+				t.Fatalf("frames after the server's close: %v, want one END_STREAM", after)
+			}
+		})
+	}
+}
