@@ -8,6 +8,9 @@
 // Paths pick another mode per connection: /echo, /sink,
 // /send?rate=1000&size=64&count=0&binary=1, /headers (the request headers as
 // JSON, then echo), /close/CODE/REASON.
+//
+// With -http2 it also serves WebSockets over HTTP/2 (RFC 8441) on the same
+// port: with -tls through ALPN h2, without it as h2c with prior knowledge.
 package main
 
 import (
@@ -45,6 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	useTLS := fs.Bool("tls", false, "serve wss:// with a self-signed certificate generated at start")
 	certOut := fs.String("cert-out", "", "with -tls: write the certificate (PEM) to `file`, e.g. for WEBSOCKET_CLIENT_CA_BUNDLE")
 	protos := fs.String("subprotocols", "", "comma-separated subprotocols to accept (\"*\": any)")
+	useH2 := fs.Bool("http2", false, "also serve WebSockets over HTTP/2 (RFC 8441): h2 through ALPN with -tls, h2c (prior knowledge) without")
 	verbose := fs.Bool("v", false, "log connection errors to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wsecho [flags]\n\nA WebSocket echo, sink or sender server on loopback; prints its URL.\n\nFlags:\n")
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wsecho: -cert-out needs -tls")
 		return 2
 	}
-	o := wsserver.Options{Addr: *addr, Mode: m, TLS: *useTLS, Rate: *rate, Size: *size, Count: *count, Binary: *binary}
+	o := wsserver.Options{Addr: *addr, Mode: m, TLS: *useTLS, Rate: *rate, Size: *size, Count: *count, Binary: *binary, HTTP2: *useH2}
 	if *protos != "" {
 		for p := range strings.SplitSeq(*protos, ",") {
 			if p = strings.TrimSpace(p); p != "" {

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/engine"
+	"github.com/wsclient/wsclient/internal/h2ws"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -83,6 +86,42 @@ func TestSendTLS(t *testing.T) {
 		t.Fatal("no close after -count messages")
 	}
 	stop()
+}
+
+// TestHTTP2: -http2 -tls serves WebSockets over HTTP/2 (RFC 8441).
+func TestHTTP2(t *testing.T) {
+	cert := filepath.Join(t.TempDir(), "cert.pem")
+	url, stop := serve(t, "-tls", "-http2", "-cert-out", cert)
+	defer stop()
+	pem, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "wss://"), "/")
+	cfg := &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	p := h2ws.NewPool()
+	defer p.CloseIdleConnections()
+	res, err := p.Dial(context.Background(), &h2ws.Request{
+		Key:  h2ws.Key{Network: "tcp", Addr: addr, Secure: true, TLS: cfg},
+		Only: true,
+		Connect: func(ctx context.Context) (net.Conn, error) {
+			return (&tls.Dialer{Config: h2ws.TLSConfig(cfg)}).DialContext(ctx, "tcp", addr)
+		},
+		Authority: addr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := engine.New(res.Conn, nil, &engine.Config{})
+	c.NetConn().SetDeadline(time.Now().Add(5 * time.Second))
+	c.WriteMessage(1, []byte("over h2?"))
+	if _, got, err := c.ReadMessage(); err != nil || string(got) != "over h2?" {
+		t.Fatalf("%q %v", got, err)
+	}
+	c.Close(1000, "")
+	<-res.Conn.Done()
 }
 
 func TestUsage(t *testing.T) {
