@@ -275,3 +275,42 @@ func TestRefused(t *testing.T) {
 		t.Fatalf("%d connections, want 1", n)
 	}
 }
+
+// TestH2CToHTTP1Server: HTTP/2 with prior knowledge to a server that only
+// speaks HTTP/1.1 fails with ErrNoHTTP2 (it answers the preface in HTTP/1.x).
+func TestH2CToHTTP1Server(t *testing.T) {
+	s, err := wsserver.Start(wsserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tg := ownTarget(s)
+	tg.only = true
+	_, err = newPool(t).Dial(context.Background(), tg.request("/"))
+	if !errors.Is(err, ErrNoHTTP2) || !strings.Contains(err.Error(), "HTTP/1.x") {
+		t.Fatalf("%v, want ErrNoHTTP2 (answered in HTTP/1.x)", err)
+	}
+}
+
+// TestPoolClose: Close closes every connection, failing their streams with
+// ErrConnLost; the pool then opens new ones.
+func TestPoolClose(t *testing.T) {
+	s := startServer(t, wsserver.Options{})
+	tg := ownTarget(s)
+	tg.only = true
+	p := newPool(t)
+	st1, _ := dial(t, p, tg.request("/"))
+	st2, _ := dial(t, p, tg.request("/"))
+	p.Close()
+	for _, st := range []*Stream{st1, st2} {
+		st.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := st.Read(make([]byte, 10)); !errors.Is(err, ErrConnLost) {
+			t.Fatalf("Read after Close: %v, want ErrConnLost", err)
+		}
+	}
+	st3, _ := dial(t, p, tg.request("/"))
+	echo(t, ws(t, st3), []byte("new connection"))
+	if n := s.Accepted(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+}

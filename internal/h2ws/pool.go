@@ -267,6 +267,9 @@ func (p *Pool) connect(ctx context.Context, r *Request, d *dialCall) (c *pconn, 
 		return nil, nil, errorf("HTTP/2 connection to %s: %w", k.Addr, err)
 	}
 	s, err := sc.settings(ctx)
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("%w (%s)", err, k.Addr)
+	}
 	if err == nil && !s.extendedConnect {
 		err = fmt.Errorf("%w (%s)", ErrNoExtendedConnect, k.Addr)
 	}
@@ -352,6 +355,21 @@ func (p *Pool) CloseIdleConnections() {
 	}
 	p.mu.Unlock()
 	for _, c := range idle {
+		c.cc.Close()
+	}
+}
+
+// Close closes every connection of the pool, failing the streams on them
+// (ErrConnLost). The pool stays usable: later dials open new connections.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	var all []*pconn
+	for _, list := range p.conns {
+		all = append(all, list...)
+	}
+	clear(p.conns)
+	p.mu.Unlock()
+	for _, c := range all {
 		c.cc.Close()
 	}
 }

@@ -3,6 +3,7 @@ package h2ws
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"sync/atomic"
 
@@ -63,6 +64,10 @@ func (c *sniffConn) observe(p []byte, err error) {
 		case len(c.buf) < need:
 		case !c.header:
 			c.header = true
+			if bytes.HasPrefix(c.buf, []byte("HTTP/1.")) { // an HTTP/1.x answer to the preface
+				c.finish(fmt.Errorf("%w: the server answered in HTTP/1.x", ErrNoHTTP2))
+				return
+			}
 			fh, _ := http2.ReadFrameHeader(bytes.NewReader(c.buf))
 			if fh.Type != http2.FrameSettings || fh.Flags.Has(http2.FlagSettingsAck) || fh.Length > maxFirstSettings {
 				c.finish(errorf("HTTP/2 server's first frame is %v (%d bytes), not SETTINGS", fh.Type, fh.Length))
