@@ -295,3 +295,42 @@ func TestCloseEndsStream(t *testing.T) {
 		})
 	}
 }
+
+// TestFrameSizeCapped: a server allowing 1 MiB frames (as Go's do) still
+// gets DATA frames of at most 16 KiB: x/net's body writer holds a buffer of
+// the server's frame size for each stream's life, so an idle WebSocket cost
+// 512 KiB before the client lowered the setting on its way in.
+func TestFrameSizeCapped(t *testing.T) {
+	var mu sync.Mutex
+	largest, total := uint32(0), 0
+	f := &fakeServer{settings: append([]http2.Setting{{ID: http2.SettingMaxFrameSize, Val: 1 << 20}}, xconnect...)}
+	f.onFrame = func(h http2.FrameHeader) {
+		if h.Type == http2.FrameData {
+			mu.Lock()
+			largest = max(largest, h.Length)
+			total += int(h.Length)
+			mu.Unlock()
+		}
+	}
+	acceptAll(f)
+	startFake(t, f)
+	st, _ := dial(t, newPool(t), f.target().request("/"))
+	c := ws(t, st)
+	st.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := c.WriteMessage(2, make([]byte, 200<<10)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		done := total >= 200<<10
+		mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if total < 200<<10 || largest > 16<<10 {
+		t.Fatalf("%d bytes in DATA frames of up to %d bytes; want all 200 KiB in frames of at most 16 KiB", total, largest)
+	}
+}

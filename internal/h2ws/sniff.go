@@ -3,9 +3,9 @@ package h2ws
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
-	"sync/atomic"
 
 	"golang.org/x/net/http2"
 )
@@ -25,21 +25,33 @@ const frameHeaderLen = 9
 // (RFC 9113 §4.2).
 const maxFirstSettings = 16 << 10
 
-// sniffConn passes a connection through to x/net's ClientConn and reads, on
-// the way, the server's first frame, which must be SETTINGS (RFC 9113
-// §3.4): x/net keeps whether it enables extended CONNECT to itself, and the
-// pool must know that before it sends a request (to fall back, or to fail
-// clearly) and how many streams the connection takes. The frame is parsed
-// with x/net's Framer; only x/net's read loop calls Read.
+// sendFrameSize caps the server's SETTINGS_MAX_FRAME_SIZE as x/net sees it.
+// x/net's request body writer holds a buffer of min(that, 512 KiB) for the
+// life of each stream: with Go's servers (1 MiB) that was 512 KiB per idle
+// WebSocket. 16 KiB, the size every endpoint accepts (RFC 9113 §6.5.2), is
+// also what a TLS record holds, so throughput does not change.
+const sendFrameSize = 16 << 10
+
+// sniffConn passes a connection through to x/net's ClientConn, holding
+// back the server's first frame, which must be SETTINGS (RFC 9113 §3.4),
+// until it is whole:
+//
+//   - the pool must know whether it enables extended CONNECT (x/net keeps
+//     that to itself) before it sends a request, to fall back or fail
+//     clearly, and how many streams the connection takes;
+//   - its SETTINGS_MAX_FRAME_SIZE is lowered to sendFrameSize on the way
+//     (a value that only bounds the frames we send).
+//
+// The frame is parsed with x/net's Framer. Only x/net's read loop calls
+// Read.
 type sniffConn struct {
 	net.Conn
-	done   atomic.Bool
-	buf    []byte        // the first frame so far
-	header bool          // its header is in buf
-	length int           // its payload length, once header
-	ch     chan struct{} // closed once s or err is set
-	s      serverSettings
-	err    error
+	done    bool   // the first frame was read (or could not be)
+	pending []byte // bytes read but not yet handed to x/net
+	rerr    error  // the read error that ended the first frame
+	ch      chan struct{}
+	s       serverSettings
+	err     error
 }
 
 func newSniffConn(nc net.Conn) *sniffConn {
@@ -47,47 +59,61 @@ func newSniffConn(nc net.Conn) *sniffConn {
 }
 
 func (c *sniffConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if !c.done.Load() {
-		c.observe(p[:n], err)
+	if !c.done {
+		c.readFirst()
 	}
-	return n, err
-}
-
-func (c *sniffConn) observe(p []byte, err error) {
-	for len(p) > 0 && !c.done.Load() {
-		need := frameHeaderLen + c.length
-		k := min(len(p), need-len(c.buf))
-		c.buf = append(c.buf, p[:k]...)
-		p = p[k:]
-		switch {
-		case len(c.buf) < need:
-		case !c.header:
-			c.header = true
-			if bytes.HasPrefix(c.buf, []byte("HTTP/1.")) { // an HTTP/1.x answer to the preface
-				c.finish(fmt.Errorf("%w: the server answered in HTTP/1.x", ErrNoHTTP2))
-				return
-			}
-			fh, _ := http2.ReadFrameHeader(bytes.NewReader(c.buf))
-			if fh.Type != http2.FrameSettings || fh.Flags.Has(http2.FlagSettingsAck) || fh.Length > maxFirstSettings {
-				c.finish(errorf("HTTP/2 server's first frame is %v (%d bytes), not SETTINGS", fh.Type, fh.Length))
-				return
-			}
-			c.length = int(fh.Length)
-			if c.length == 0 {
-				c.parse()
-			}
-		default:
-			c.parse()
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		if len(c.pending) == 0 {
+			c.pending = nil
 		}
+		return n, nil
 	}
-	if err != nil && !c.done.Load() {
-		c.finish(errorf("HTTP/2 connection closed before the server's SETTINGS: %w", err))
+	if c.rerr != nil {
+		return 0, c.rerr
 	}
+	return c.Conn.Read(p)
 }
 
-func (c *sniffConn) parse() {
-	f, err := http2.NewFramer(nil, bytes.NewReader(c.buf)).ReadFrame()
+// readFirst reads until the first frame is whole (or is not SETTINGS, or
+// the connection fails); what was read becomes pending.
+func (c *sniffConn) readFirst() {
+	c.done = true
+	var buf []byte
+	tmp := make([]byte, 4096)
+	need := frameHeaderLen
+	header := false
+	for {
+		for len(buf) < need {
+			n, err := c.Conn.Read(tmp)
+			buf = append(buf, tmp[:n]...)
+			if err != nil && len(buf) < need {
+				c.pending, c.rerr = buf, err
+				c.finish(errorf("HTTP/2 connection closed before the server's SETTINGS: %w", err))
+				return
+			}
+		}
+		if header {
+			break
+		}
+		header = true
+		if bytes.HasPrefix(buf, []byte("HTTP/1.")) { // an HTTP/1.x answer to the preface
+			c.pending = buf
+			c.finish(fmt.Errorf("%w: the server answered in HTTP/1.x", ErrNoHTTP2))
+			return
+		}
+		fh, _ := http2.ReadFrameHeader(bytes.NewReader(buf))
+		if fh.Type != http2.FrameSettings || fh.Flags.Has(http2.FlagSettingsAck) || fh.Length > maxFirstSettings {
+			c.pending = buf
+			c.finish(errorf("HTTP/2 server's first frame is %v (%d bytes), not SETTINGS", fh.Type, fh.Length))
+			return
+		}
+		need += int(fh.Length)
+	}
+	c.pending = buf
+	frame := buf[:need]
+	f, err := http2.NewFramer(nil, bytes.NewReader(frame)).ReadFrame()
 	if err != nil {
 		c.finish(errorf("HTTP/2 server's SETTINGS: %w", err))
 		return
@@ -96,13 +122,18 @@ func (c *sniffConn) parse() {
 	v, _ := sf.Value(http2.SettingEnableConnectProtocol)
 	c.s.extendedConnect = v == 1
 	c.s.maxStreams, c.s.hasMaxStreams = sf.Value(http2.SettingMaxConcurrentStreams)
+	// Lower SETTINGS_MAX_FRAME_SIZE: the payload is 6-byte (identifier,
+	// value) pairs (RFC 9113 §6.5.1), which the Framer just validated.
+	for b := frame[frameHeaderLen:]; len(b) >= 6; b = b[6:] {
+		if http2.SettingID(binary.BigEndian.Uint16(b)) == http2.SettingMaxFrameSize && binary.BigEndian.Uint32(b[2:]) > sendFrameSize {
+			binary.BigEndian.PutUint32(b[2:], sendFrameSize)
+		}
+	}
 	c.finish(nil)
 }
 
 func (c *sniffConn) finish(err error) {
 	c.err = err
-	c.buf = nil
-	c.done.Store(true)
 	close(c.ch)
 }
 
