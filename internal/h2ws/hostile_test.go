@@ -166,10 +166,10 @@ func TestWindowNeverOpens(t *testing.T) {
 	c := engine.New(st, nil, &engine.Config{CloseTimeout: 300 * time.Millisecond})
 	st.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
 	start := time.Now()
-	// x/net takes up to a frame's worth before it waits for the window
-	// (as a socket buffer would); the writes after that stall.
+	// The stream's send buffer (64 KiB) and x/net's frame take the first
+	// writes, as a socket's buffer would; the writes after that stall.
 	var err error
-	for i := 0; i < 10 && err == nil; i++ {
+	for i := 0; i < 200 && err == nil; i++ {
 		err = c.WriteMessage(2, make([]byte, 1000))
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -332,5 +332,54 @@ func TestFrameSizeCapped(t *testing.T) {
 	defer mu.Unlock()
 	if total < 200<<10 || largest > 16<<10 {
 		t.Fatalf("%d bytes in DATA frames of up to %d bytes; want all 200 KiB in frames of at most 16 KiB", total, largest)
+	}
+}
+
+// TestSendBuffer: writes return once copied into the stream's send buffer,
+// without waiting for x/net to frame them or for the server's window, and
+// the small messages written meanwhile go out together in one DATA frame.
+func TestSendBuffer(t *testing.T) {
+	var mu sync.Mutex
+	frames, total := 0, 0
+	f := &fakeServer{
+		settings: append([]http2.Setting{{ID: http2.SettingInitialWindowSize, Val: 0}}, xconnect...),
+		noWindow: true,
+	}
+	f.onFrame = func(h http2.FrameHeader) {
+		if h.Type == http2.FrameData && h.Length > 0 {
+			mu.Lock()
+			frames++
+			total += int(h.Length)
+			mu.Unlock()
+		}
+	}
+	l := acceptAll(f)
+	startFake(t, f)
+	st, _ := dial(t, newPool(t), f.target().request("/"))
+	sc, id := l.next(t)
+	c := ws(t, st)
+	st.SetWriteDeadline(time.Now().Add(time.Second))
+	const n, size = 50, 100
+	for i := range n {
+		if err := c.WriteMessage(2, make([]byte, size)); err != nil {
+			t.Fatalf("message %d while the window is closed: %v", i, err)
+		}
+	}
+	sc.wmu.Lock()
+	sc.fr.WriteWindowUpdate(id, 1<<20)
+	sc.wmu.Unlock()
+	want := n * (size + 6) // masked frames: 2-byte header + 4-byte key
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		got := total
+		mu.Unlock()
+		if got >= want || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if total != want || frames > 2 {
+		t.Fatalf("%d bytes in %d DATA frames; want %d bytes in at most 2", total, frames, want)
 	}
 }

@@ -38,8 +38,9 @@ const (
 // Flow control is x/net's: the stream's receive window (4 MiB) is given
 // back as Read consumes, the connection's (1 GiB) likewise, so a large
 // message streams through without stalling and without being buffered
-// whole; Write waits for the server's window and hands the engine's bytes
-// straight to x/net's frame writer.
+// whole; Write copies into a send buffer that x/net drains as the
+// server's window allows, so small messages written meanwhile share DATA
+// frames.
 type Stream struct {
 	pc     *pconn // nil in tests of the stream alone
 	body   io.ReadCloser
@@ -151,9 +152,10 @@ func (s *Stream) classify(err error) error {
 	return fmt.Errorf("%w (%s): %w", ErrConnLost, s.addr, err)
 }
 
-// Write sends p as DATA, waiting for flow-control window as needed. It
-// returns once x/net holds every byte (p may then be reused). After the
-// write deadline it returns os.ErrDeadlineExceeded with what was taken
+// Write sends p as DATA: it copies p into the stream's send buffer (64
+// KiB, like a socket's) and returns, waiting for room when x/net has not
+// sent the earlier bytes yet (flow control); p may be reused at once. After
+// the write deadline it returns os.ErrDeadlineExceeded with what was taken
 // (the stream may then have half a WebSocket frame out: close it).
 func (s *Stream) Write(p []byte) (int, error) {
 	n, err := s.pipe.write(p, &s.wdl, s.closed)
@@ -237,17 +239,30 @@ func (s *Stream) SetWriteDeadline(t time.Time) error { s.wdl.set(t); return nil 
 // errReaderGone: x/net closed the request body (the stream ended).
 var errReaderGone = errors.New("wsclient: HTTP/2 request body closed")
 
-// bodyPipe is the request body: a synchronous pipe like io.Pipe (a write
-// returns once x/net's frame writer has copied every byte, so the engine
-// may reuse its buffer), with a write deadline, and closable from both
-// ends. x/net reads it from the stream's own goroutine, at most a frame
-// (the server's SETTINGS_MAX_FRAME_SIZE) at a time, and sends each read
-// as DATA once the windows allow.
+// sendBufSize is how much a stream takes from writers before x/net sends
+// it: like a socket's send buffer, it lets Write return while x/net frames
+// and writes, and lets the small messages written meanwhile go out in one
+// DATA frame (x/net writes and flushes each body read as a frame).
+const sendBufSize = 64 << 10
+
+// sendBufs holds the buffers of streams with unsent data: an idle stream
+// holds none.
+var sendBufs = sync.Pool{New: func() any { return new([sendBufSize]byte) }}
+
+// bodyPipe is the request body: writers copy into a buffer (taken from
+// sendBufs while it holds data) and x/net reads it from the stream's own
+// goroutine, at most a frame (16 KiB: see sendFrameSize) at a time, and
+// sends each read as DATA once the windows allow. A write waits for room,
+// within its deadline; a buffer that x/net cannot send (no window) fills
+// and then stalls writers.
 type bodyPipe struct {
 	wmu     sync.Mutex // one writer at a time
-	data    chan []byte
-	taken   chan int
-	wclosed chan struct{} // closeWrite: x/net reads io.EOF (END_STREAM)
+	mu      sync.Mutex // buf, r, w
+	buf     *[sendBufSize]byte
+	r, w    int           // unsent bytes are buf[r:w]
+	data    chan struct{} // writer → x/net: there are bytes (cap 1)
+	room    chan struct{} // x/net → writer: bytes were taken (cap 1)
+	wclosed chan struct{} // closeWrite: x/net reads io.EOF (END_STREAM) after the rest
 	rclosed chan struct{} // x/net closed the body
 	wonce   sync.Once
 	ronce   sync.Once
@@ -255,9 +270,33 @@ type bodyPipe struct {
 
 func newBodyPipe() *bodyPipe {
 	return &bodyPipe{
-		data: make(chan []byte), taken: make(chan int),
+		data: make(chan struct{}, 1), room: make(chan struct{}, 1),
 		wclosed: make(chan struct{}), rclosed: make(chan struct{}),
 	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// take copies unsent bytes into b; the buffer goes back to the pool once
+// empty.
+func (p *bodyPipe) take(b []byte) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.w == p.r {
+		return 0
+	}
+	n := copy(b, p.buf[p.r:p.w])
+	p.r += n
+	if p.r == p.w {
+		sendBufs.Put(p.buf)
+		p.buf, p.r, p.w = nil, 0, 0
+	}
+	return n
 }
 
 // Read is x/net's side.
@@ -265,21 +304,33 @@ func (p *bodyPipe) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	select {
-	case d := <-p.data:
-		n := copy(b, d)
-		p.taken <- n
-		return n, nil
-	case <-p.wclosed:
-		return 0, io.EOF
-	case <-p.rclosed:
-		return 0, io.ErrClosedPipe
+	for {
+		if n := p.take(b); n > 0 {
+			signal(p.room)
+			return n, nil
+		}
+		select {
+		case <-p.data:
+		case <-p.wclosed:
+			if n := p.take(b); n > 0 {
+				return n, nil
+			}
+			return 0, io.EOF
+		case <-p.rclosed:
+			return 0, io.ErrClosedPipe
+		}
 	}
 }
 
-// Close is x/net's side: the stream is over.
+// Close is x/net's side: the stream is over; unsent bytes are dropped.
 func (p *bodyPipe) Close() error {
 	p.ronce.Do(func() { close(p.rclosed) })
+	p.mu.Lock()
+	if p.buf != nil {
+		sendBufs.Put(p.buf)
+		p.buf, p.r, p.w = nil, 0, 0
+	}
+	p.mu.Unlock()
 	return nil
 }
 
@@ -287,7 +338,29 @@ func (p *bodyPipe) closeWrite() {
 	p.wonce.Do(func() { close(p.wclosed) })
 }
 
-// write hands b to x/net; done (the stream's Close) stops it.
+// put copies what fits of b into the buffer.
+func (p *bodyPipe) put(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.rclosed:
+		return 0, errReaderGone
+	default:
+	}
+	if p.buf == nil {
+		p.buf = sendBufs.Get().(*[sendBufSize]byte)
+	}
+	if p.w == len(p.buf) && p.r > 0 {
+		p.w = copy(p.buf[:], p.buf[p.r:p.w])
+		p.r = 0
+	}
+	n := copy(p.buf[p.w:], b)
+	p.w += n
+	return n, nil
+}
+
+// write copies b into the stream's buffer, waiting for room as needed;
+// done (the stream's Close) stops it.
 func (p *bodyPipe) write(b []byte, dl *deadline, done <-chan struct{}) (n int, err error) {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
@@ -297,11 +370,18 @@ func (p *bodyPipe) write(b []byte, dl *deadline, done <-chan struct{}) (n int, e
 			return n, net.ErrClosed
 		default:
 		}
-		select {
-		case p.data <- b:
-			k := <-p.taken
+		k, err := p.put(b)
+		if err != nil {
+			return n, err
+		}
+		if k > 0 {
+			signal(p.data)
 			b = b[k:]
 			n += k
+			continue
+		}
+		select {
+		case <-p.room:
 		case <-done:
 			return n, net.ErrClosed
 		case <-p.rclosed:
