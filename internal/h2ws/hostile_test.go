@@ -1,6 +1,7 @@
 package h2ws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -381,5 +382,56 @@ func TestSendBuffer(t *testing.T) {
 	defer mu.Unlock()
 	if total != want || frames > 2 {
 		t.Fatalf("%d bytes in %d DATA frames; want %d bytes in at most 2", total, frames, want)
+	}
+}
+
+// TestCloseFrameOwnDataFrame: a close frame written while earlier bytes
+// still wait in the send buffer goes out in a DATA frame of its own:
+// libwebsockets drops the messages it has not answered yet when the close
+// frame came with them.
+func TestCloseFrameOwnDataFrame(t *testing.T) {
+	var mu sync.Mutex
+	var frames [][]byte
+	f := &fakeServer{
+		settings: append([]http2.Setting{{ID: http2.SettingInitialWindowSize, Val: 0}}, xconnect...),
+		noWindow: true,
+	}
+	f.onData = func(c *fakeConn, id uint32, p []byte) {
+		mu.Lock()
+		frames = append(frames, p)
+		mu.Unlock()
+		if len(p) > 0 && p[0] == 0x88 {
+			c.data(id, true, []byte{0x88, 2, 0x03, 0xe8})
+		}
+	}
+	l := acceptAll(f)
+	startFake(t, f)
+	st, _ := dial(t, newPool(t), f.target().request("/"))
+	sc, id := l.next(t)
+	c := engine.New(st, nil, &engine.Config{CloseTimeout: 5 * time.Second})
+	for range 3 {
+		if err := c.WriteMessage(1, []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(1000, "") }()
+	time.Sleep(50 * time.Millisecond) // the close frame is buffered too
+	sc.wmu.Lock()
+	sc.fr.WriteWindowUpdate(id, 1<<20)
+	sc.wmu.Unlock()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	last := frames[len(frames)-1]
+	if len(last) != 8 || last[0] != 0x88 {
+		t.Fatalf("DATA frames %q: the close frame is not in one of its own", frames)
+	}
+	for _, fr := range frames[:len(frames)-1] {
+		if bytes.Contains(fr, []byte{0x88, 0x82}) {
+			t.Fatalf("DATA frames %q: the close frame shares one", frames)
+		}
 	}
 }

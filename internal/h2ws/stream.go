@@ -260,6 +260,7 @@ type bodyPipe struct {
 	mu      sync.Mutex // buf, r, w
 	buf     *[sendBufSize]byte
 	r, w    int           // unsent bytes are buf[r:w]
+	cut     int           // > r: a close frame starts there (see put)
 	data    chan struct{} // writer → x/net: there are bytes (cap 1)
 	room    chan struct{} // x/net → writer: bytes were taken (cap 1)
 	wclosed chan struct{} // closeWrite: x/net reads io.EOF (END_STREAM) after the rest
@@ -290,11 +291,15 @@ func (p *bodyPipe) take(b []byte) int {
 	if p.w == p.r {
 		return 0
 	}
-	n := copy(b, p.buf[p.r:p.w])
+	end := p.w
+	if p.cut > p.r {
+		end = p.cut
+	}
+	n := copy(b, p.buf[p.r:end])
 	p.r += n
 	if p.r == p.w {
 		sendBufs.Put(p.buf)
-		p.buf, p.r, p.w = nil, 0, 0
+		p.buf, p.r, p.w, p.cut = nil, 0, 0, 0
 	}
 	return n
 }
@@ -328,7 +333,7 @@ func (p *bodyPipe) Close() error {
 	p.mu.Lock()
 	if p.buf != nil {
 		sendBufs.Put(p.buf)
-		p.buf, p.r, p.w = nil, 0, 0
+		p.buf, p.r, p.w, p.cut = nil, 0, 0, 0
 	}
 	p.mu.Unlock()
 	return nil
@@ -338,8 +343,13 @@ func (p *bodyPipe) closeWrite() {
 	p.wonce.Do(func() { close(p.wclosed) })
 }
 
-// put copies what fits of b into the buffer.
-func (p *bodyPipe) put(b []byte) (int, error) {
+// put copies what fits of b into the buffer. first is set for the start
+// of a Write: one that begins with a close frame (FIN, opcode 8) is not
+// joined to the bytes before it in a DATA frame. libwebsockets drops the
+// messages it has not answered yet when their close frame came in the same
+// read (over HTTP/1.1, TLS records keep writes apart); the cost is one more
+// frame, also when payload bytes happen to start a write with 0x88.
+func (p *bodyPipe) put(b []byte, first bool) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
@@ -351,8 +361,12 @@ func (p *bodyPipe) put(b []byte) (int, error) {
 		p.buf = sendBufs.Get().(*[sendBufSize]byte)
 	}
 	if p.w == len(p.buf) && p.r > 0 {
+		p.cut = max(0, p.cut-p.r)
 		p.w = copy(p.buf[:], p.buf[p.r:p.w])
 		p.r = 0
+	}
+	if first && len(b) > 0 && b[0] == 0x88 && p.w > p.r {
+		p.cut = p.w
 	}
 	n := copy(p.buf[p.w:], b)
 	p.w += n
@@ -370,7 +384,7 @@ func (p *bodyPipe) write(b []byte, dl *deadline, done <-chan struct{}) (n int, e
 			return n, net.ErrClosed
 		default:
 		}
-		k, err := p.put(b)
+		k, err := p.put(b, n == 0)
 		if err != nil {
 			return n, err
 		}
