@@ -116,8 +116,8 @@ func TestHTTP2(t *testing.T) {
 	}
 	c := engine.New(res.Conn, nil, &engine.Config{})
 	c.NetConn().SetDeadline(time.Now().Add(5 * time.Second))
-	c.WriteMessage(1, []byte("over h2?"))
-	if _, got, err := c.ReadMessage(); err != nil || string(got) != "over h2?" {
+	c.Send(1, []byte("over h2?"))
+	if _, got, err := c.Recv(); err != nil || string(got) != "over h2?" {
 		t.Fatalf("%q %v", got, err)
 	}
 	c.Close(1000, "")

@@ -75,7 +75,7 @@ func TestHandshakeFields(t *testing.T) {
 	}
 	c := ws(t, st)
 	c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
-	_, msg, err := c.ReadMessage()
+	_, msg, err := c.Recv()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,8 +141,8 @@ func echo(t *testing.T, c *engine.Conn, p []byte) {
 	// Write while reading: the echo comes back as it is sent, and a message
 	// larger than the windows and buffers both ways would otherwise stall.
 	werr := make(chan error, 1)
-	go func() { werr <- c.WriteMessage(2, p) }()
-	op, got, err := c.ReadMessage()
+	go func() { werr <- c.Send(2, p) }()
+	op, got, err := c.Recv()
 	if err := <-werr; err != nil {
 		t.Fatal(err)
 	}

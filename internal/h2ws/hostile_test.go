@@ -73,7 +73,7 @@ func TestResetMidMessage(t *testing.T) {
 	sc.data(id, false, msg[:500])
 	sc.rst(id, http2.ErrCodeInternal)
 	st.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, _, err := c.ReadMessage()
+	_, _, err := c.Recv()
 	if !errors.Is(err, ErrStreamReset) || !strings.Contains(err.Error(), "INTERNAL_ERROR") {
 		t.Fatalf("ReadMessage = %v, want ErrStreamReset naming INTERNAL_ERROR", err)
 	}
@@ -99,7 +99,7 @@ func TestConnectionLost(t *testing.T) {
 	l.conn.nc.Close()
 	for i, c := range cs {
 		c.NetConn().SetDeadline(time.Now().Add(5 * time.Second))
-		if _, _, err := c.ReadMessage(); !errors.Is(err, ErrConnLost) || !strings.Contains(err.Error(), "HTTP/2 connection lost") {
+		if _, _, err := c.Recv(); !errors.Is(err, ErrConnLost) || !strings.Contains(err.Error(), "HTTP/2 connection lost") {
 			t.Fatalf("stream %d: ReadMessage = %v, want ErrConnLost", i, err)
 		}
 	}
@@ -138,13 +138,13 @@ func TestGoAway(t *testing.T) {
 	sc.goAway(id1)
 	c3 := ws(t, st3)
 	st3.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, _, err := c3.ReadMessage(); !errors.Is(err, ErrConnLost) {
+	if _, _, err := c3.Recv(); !errors.Is(err, ErrConnLost) {
 		t.Fatalf("stream %d after GOAWAY(last=%d): %v, want ErrConnLost", id3, id1, err)
 	}
 	c1 := ws(t, st1)
 	sc.data(id1, false, []byte{0x81, 2, 'o', 'k'})
 	st1.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, p, err := c1.ReadMessage(); err != nil || string(p) != "ok" {
+	if _, p, err := c1.Recv(); err != nil || string(p) != "ok" {
 		t.Fatalf("stream %d after GOAWAY(last=%d): %q, %v; want it still open", id1, id1, p, err)
 	}
 	dial(t, p, tg.request("/"))
@@ -171,7 +171,7 @@ func TestWindowNeverOpens(t *testing.T) {
 	// writes, as a socket's buffer would; the writes after that stall.
 	var err error
 	for i := 0; i < 200 && err == nil; i++ {
-		err = c.WriteMessage(2, make([]byte, 1000))
+		err = c.Send(2, make([]byte, 1000))
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("WriteMessage = %v, want a deadline error", err)
@@ -318,7 +318,7 @@ func TestFrameSizeCapped(t *testing.T) {
 	st, _ := dial(t, newPool(t), f.target().request("/"))
 	c := ws(t, st)
 	st.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if err := c.WriteMessage(2, make([]byte, 200<<10)); err != nil {
+	if err := c.Send(2, make([]byte, 200<<10)); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -362,7 +362,7 @@ func TestSendBuffer(t *testing.T) {
 	st.SetWriteDeadline(time.Now().Add(time.Second))
 	const n, size = 50, 100
 	for i := range n {
-		if err := c.WriteMessage(2, make([]byte, size)); err != nil {
+		if err := c.Send(2, make([]byte, size)); err != nil {
 			t.Fatalf("message %d while the window is closed: %v", i, err)
 		}
 	}
@@ -410,7 +410,7 @@ func TestCloseFrameOwnDataFrame(t *testing.T) {
 	sc, id := l.next(t)
 	c := engine.New(st, nil, &engine.Config{CloseTimeout: 5 * time.Second})
 	for range 3 {
-		if err := c.WriteMessage(1, []byte("hi")); err != nil {
+		if err := c.Send(1, []byte("hi")); err != nil {
 			t.Fatal(err)
 		}
 	}

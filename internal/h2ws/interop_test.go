@@ -32,10 +32,10 @@ func TestLibwebsockets(t *testing.T) {
 	mirror := ws(t, st)
 	mirror.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 	for _, msg := range []string{"hi", "second message", string(bytes.Repeat([]byte("x"), 3000))} {
-		if err := mirror.WriteMessage(1, []byte(msg)); err != nil {
+		if err := mirror.Send(1, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
-		op, got, err := mirror.ReadMessage()
+		op, got, err := mirror.Recv()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestLibwebsockets(t *testing.T) {
 	inc.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 	prev := -1
 	for range 3 {
-		_, got, err := inc.ReadMessage()
+		_, got, err := inc.Recv()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestLibwebsockets(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	// The other WebSocket on the connection goes on.
-	if _, _, err := inc.ReadMessage(); err != nil {
+	if _, _, err := inc.Recv(); err != nil {
 		t.Fatalf("dumb-increment after the mirror's close: %v", err)
 	}
 }

@@ -103,10 +103,10 @@ func TestHTTP2Echo(t *testing.T) {
 		}
 		c := engine.New(res.Conn, nil, &engine.Config{})
 		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
-		if err := c.WriteMessage(1, []byte("over h2")); err != nil {
+		if err := c.Send(1, []byte("over h2")); err != nil {
 			t.Fatal(err)
 		}
-		if _, p, err := c.ReadMessage(); err != nil || string(p) != "over h2" {
+		if _, p, err := c.Recv(); err != nil || string(p) != "over h2" {
 			t.Fatalf("echo: %q, %v", p, err)
 		}
 		// HTTP/1.1 still works on the same port.
@@ -169,7 +169,7 @@ func TestHTTP2ServerClose(t *testing.T) {
 	got := make(chan error, 1)
 	go func() {
 		c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, _, err := c.ReadMessage()
+		_, _, err := c.Recv()
 		got <- err
 	}()
 	start := time.Now()
