@@ -43,7 +43,7 @@ func TestCheckConnectResponse(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != 503 || he.Header.Get("Retry-After") != "5" || !errors.Is(err, ErrBadHandshake) {
 		t.Fatalf("503: %v", err)
 	}
-	if want := "websocket: bad handshake: server returned 503 Service Unavailable"; err.Error() != want {
+	if want := "wsclient: bad handshake: server returned 503 Service Unavailable"; err.Error() != want {
 		t.Fatalf("%q, want %q", err, want)
 	}
 	// 2xx other than 200 does not open (RFC 8441 §5 answers 200).
