@@ -49,6 +49,7 @@ func (c *Conn) peerClosed(ce *CloseError) {
 
 // shutdown closes the network connection once.
 func (c *Conn) shutdown() {
+	c.broken.Store(true)
 	if c.closed.CompareAndSwap(false, true) {
 		_ = c.nc.Close()
 		c.releaseCompressor()
@@ -182,6 +183,7 @@ func (c *Conn) awaitClose() error {
 // Abort closes the network connection at once, without a close handshake.
 func (c *Conn) Abort() error {
 	c.localClose.Store(true)
+	c.broken.Store(true)
 	if !c.closed.CompareAndSwap(false, true) {
 		return ErrClosed
 	}

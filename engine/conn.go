@@ -125,6 +125,7 @@ type Conn struct {
 	closeSent  bool          // a close frame was written (or writing failed)
 	closed     atomic.Bool   // the network connection is closed
 	localClose atomic.Bool   // Close or Abort was called
+	broken     atomic.Bool   // the connection can no longer be used (Connected false)
 	closeDone  chan struct{} // closed when the peer's close frame was read
 	peerClose  *CloseError   // peer's close, once received
 	netErr     error         // first fatal network error
@@ -159,11 +160,21 @@ func (c *Conn) maskKey() [4]byte {
 	return k
 }
 
-// netError records the first fatal network error.
+// setNetErr records the first fatal network error.
 func (c *Conn) setNetErr(err error) error {
+	c.broken.Store(true)
 	c.netErrOnce.Do(func() { c.netErr = err })
 	return c.netErr
 }
+
+// Connected reports whether the connection is open (websocket-client's
+// connected): true from New (a successful Dial) until the close handshake
+// completes, Abort runs, or a read or write fails the connection (the peer
+// closed or vanished, a protocol error, a write that timed out). A receive
+// call that timed out leaves the connection usable and Connected true; so
+// does sending our close frame, until the peer's close frame arrives. Safe
+// to call from any goroutine.
+func (c *Conn) Connected() bool { return !c.broken.Load() }
 
 type noCopy struct{}
 

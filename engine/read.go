@@ -150,6 +150,7 @@ func (r *reader) netErr(err error, midFrame bool) error {
 
 // setErr makes err sticky and releases the read buffers.
 func (r *reader) setErr(err error) error {
+	r.c.broken.Store(true)
 	if r.err == nil {
 		r.err = err
 	}
