@@ -4,6 +4,7 @@ package wsclient
 
 import (
 	"testing"
+	"time"
 
 	"github.com/wsclient/wsclient/internal/testserver"
 )
@@ -12,7 +13,14 @@ import (
 // and a Recv of an echoed message allocate nothing in steady state.
 func TestConnAllocs(t *testing.T) {
 	py := testserver.StartPython(t, testserver.PyOptions{})
-	c := dialPy(t, "ws://"+py.Addr+"/echo", nil)
+	for _, d := range []time.Duration{0, time.Minute} {
+		t.Run("IOTimeout="+d.String(), func(t *testing.T) {
+			testConnAllocs(t, dialPy(t, "ws://"+py.Addr+"/echo", &DialOptions{IOTimeout: d}))
+		})
+	}
+}
+
+func testConnAllocs(t *testing.T, c *Conn) {
 	for _, n := range []int{16, 1 << 10, 64 << 10} {
 		msg := make([]byte, n)
 		text := string(make([]byte, n))

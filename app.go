@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"sync"
@@ -29,6 +30,16 @@ import (
 //	err := app.RunForever(ctx, wsclient.RunOptions{PingInterval: 20 * time.Second, PingTimeout: 10 * time.Second, Reconnect: true})
 type App struct {
 	// URL and Options are what each (re)connect dials.
+	//
+	// Options.IOTimeout bounds the App's writes (Send, pings, the close
+	// handshake) and each read, but a read that IOTimeout ended is not an
+	// error for the App: its dispatcher keeps reading, as
+	// websocket-client's dispatcher waits for data without a timeout, so
+	// a quiet connection stays open (and a message that stalled half-way
+	// continues). Use RunOptions.PingTimeout to find a dead peer. A write
+	// that timed out fails the connection: the dispatcher then ends it at
+	// its next read timeout. A read deadline set on Conn() still ends the
+	// connection when it passes, as without IOTimeout.
 	URL     string
 	Options DialOptions
 	// HeaderFunc, if set, is called before every (re)connect and its headers
@@ -105,7 +116,8 @@ type RunOptions struct {
 	// RunForever reconnects or returns. It is measured from the moment the
 	// ping was due, so it fires even while the ping cannot be written (a
 	// send blocked on a peer that stopped reading). It must be shorter than
-	// PingInterval.
+	// PingInterval. It is what finds a dead peer: App.Options.IOTimeout
+	// does not end a quiet connection (see App.URL).
 	PingTimeout time.Duration
 	// PingPayload is sent in each ping (ping_payload), at most 125 bytes.
 	PingPayload []byte
@@ -440,8 +452,12 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 	}
 	if a.OnContMessage == nil {
 		for { // whole messages, zero copy
+			start := recvStart(c)
 			op, p, err := c.Recv()
 			if err != nil {
+				if idleTimeout(c, start, err) {
+					continue
+				}
 				return err
 			}
 			a.message(op, p)
@@ -451,8 +467,12 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 	var msgOp Opcode
 	var compressed bool // the message in progress is permessage-deflate
 	for {
+		start := recvStart(c)
 		f, err := c.RecvFrame()
 		if err != nil {
+			if idleTimeout(c, start, err) {
+				continue
+			}
 			return err
 		}
 		switch {
@@ -476,6 +496,30 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 			a.OnContMessage(a, f.Payload, f.Fin)
 		}
 	}
+}
+
+// recvStart returns when a receive call bounded by IOTimeout starts (the
+// zero time without IOTimeout).
+func recvStart(c *Conn) time.Time {
+	if c.IOTimeout() > 0 {
+		return time.Now()
+	}
+	return time.Time{}
+}
+
+// idleTimeout reports whether err, from a receive call that started at
+// start, is IOTimeout ending a wait on a connection that is still usable:
+// the dispatcher then keeps reading. A timeout that came sooner than
+// IOTimeout is a read deadline the application set, and ends the
+// connection as it does without IOTimeout (and cannot make the dispatcher
+// spin on a deadline in the past).
+func idleTimeout(c *Conn, start time.Time, err error) bool {
+	d := c.IOTimeout()
+	if start.IsZero() || d <= 0 || !c.Connected() {
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() && time.Since(start) >= d
 }
 
 // message calls OnData and OnMessage, as websocket-client does for a

@@ -7,8 +7,9 @@ import (
 )
 
 // Conn is an open WebSocket client connection, websocket-client's WebSocket.
-// It is the engine's connection (every send, receive, control and deadline
-// method is engine.Conn's) plus what the opening handshake produced. Any
+// It is the engine's connection (every send, receive, control, deadline and
+// timeout method, Connected too, is engine.Conn's) plus what the opening
+// handshake produced. Any
 // number of goroutines may send at once (their frames are written together,
 // group commit); one goroutine at a time may receive.
 type Conn struct {

@@ -54,6 +54,13 @@ type DialOptions struct {
 	Timeout time.Duration
 	// CloseTimeout bounds Conn.Close's handshake (default 3 s).
 	CloseTimeout time.Duration
+	// IOTimeout, when positive, bounds each blocking call after Dial
+	// returns (websocket-client's timeout=, which also bounds every later
+	// recv and send, and settimeout): each receive, each network write,
+	// Ping, Pong and Close's wait, counted afresh for every call. 0 means
+	// none. A receive that times out leaves the connection usable; a
+	// write that times out fails it. Conn.SetIOTimeout changes it later.
+	IOTimeout time.Duration
 
 	// TLSConfig configures wss (sslopt=). ServerName defaults to the URL's
 	// host. Certificates are verified unless InsecureSkipVerify is set
@@ -406,6 +413,7 @@ func (d *dialer) newConn(nc net.Conn, br *bufio.Reader, resp *codec.Response) (*
 		WriteBufferSize:    opts.WriteBufferSize,
 		FlushDelay:         opts.FlushDelay,
 		CloseTimeout:       opts.CloseTimeout,
+		IOTimeout:          opts.IOTimeout,
 		SkipUTF8Validation: opts.SkipUTF8Validation,
 		DisableAutoPong:    opts.DisableAutoPong,
 		MaskKey:            opts.MaskKey,

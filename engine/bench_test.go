@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -146,6 +147,73 @@ func BenchmarkReceive(b *testing.B) {
 			}
 			b.Run(map[Opcode]string{OpText: "text", OpBinary: "binary"}[op]+"/"+strconv.Itoa(n), func(b *testing.B) {
 				c := New(&discardConn{stream: stream}, nil, nil)
+				b.SetBytes(int64(n))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					if _, _, err := c.Recv(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// flood starts a loopback TCP server that writes stream over and over.
+func flood(b *testing.B, stream []byte) net.Conn {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		s, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		for {
+			if _, err := s.Write(stream); err != nil {
+				return
+			}
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { nc.Close() })
+	return nc
+}
+
+// BenchmarkIOTimeout compares sends to a loopback sink and receives from a
+// loopback flood with IOTimeout off and on (compare the pairs as ratios).
+func BenchmarkIOTimeout(b *testing.B) {
+	for _, n := range []int{16, 64 << 10} {
+		msg := make([]byte, n)
+		var stream []byte
+		for len(stream) < 1<<20 {
+			stream = append(stream, frame(true, OpBinary, msg)...)
+		}
+		for _, d := range []time.Duration{0, time.Minute} {
+			name := "/" + strconv.Itoa(n) + "/off"
+			if d != 0 {
+				name = "/" + strconv.Itoa(n) + "/on"
+			}
+			b.Run("send"+name, func(b *testing.B) {
+				c := New(sink(b), nil, &Config{IOTimeout: d})
+				b.SetBytes(int64(n))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					if err := c.Send(OpBinary, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("recv"+name, func(b *testing.B) {
+				c := New(flood(b, stream), nil, &Config{IOTimeout: d})
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				b.ResetTimer()

@@ -40,7 +40,7 @@ func (c *Conn) peerClosed(ce *CloseError) {
 	if !codec.ValidCloseCode(code) {
 		code = ws.StatusNoStatusRcvd // answer with an empty close
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.dl.forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
 	_ = c.sendClose(code, "")
 	close(c.closeDone)
 	c.w.release(ce, false)
@@ -71,7 +71,7 @@ func (c *Conn) releaseCompressor() {
 // code, closes the network connection and makes err sticky for readers and
 // writers. Caller holds the read lock.
 func (c *Conn) fail(code ws.StatusCode, err error) error {
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.dl.forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
 	_ = c.sendClose(code, "")
 	c.w.release(err, false)
 	c.r.setErr(err)
@@ -104,9 +104,10 @@ func (c *Conn) pongTimedOut() error {
 
 // Close performs the closing handshake (RFC 6455 §7.1.2; websocket-client's
 // close): it sends a close frame with code and reason, waits up to
-// CloseTimeout (default 3 s) for the peer's close frame, then closes the
-// network connection. It never blocks longer than that, even on a dead peer
-// or a stalled TLS connection. It returns nil when the peer answered, and an
+// CloseTimeout (default 3 s), or IOTimeout when that is shorter, for the
+// peer's close frame, then closes the network connection. It never blocks
+// longer than that, even on a dead peer or a stalled TLS connection; the
+// deadlines set with SetDeadline and the others do not apply to it. It returns nil when the peer answered, and an
 // error wrapping os.ErrDeadlineExceeded when it did not. After Close, every
 // call returns an error wrapping net.ErrClosed. Code 1005 (StatusNoStatus)
 // sends a close frame without a status.
@@ -132,16 +133,19 @@ func (c *Conn) Close(status StatusCode, reason string) error {
 	if c.closed.Load() {
 		return nil // the peer closed first and was answered
 	}
-	deadline := time.Now().Add(c.cfg.CloseTimeout)
-	_ = c.nc.SetWriteDeadline(deadline)
+	bound := c.cfg.CloseTimeout
+	if d := c.IOTimeout(); d > 0 && d < bound {
+		bound = d
+	}
+	deadline := later(mono(), int64(bound))
+	c.dl.force(c.nc, deadline)
 	err := c.sendClose(code, reason)
 	if err == nil {
-		_ = c.nc.SetReadDeadline(deadline)
 		if c.r.mu.TryLock() {
 			err = c.awaitClose()
 			c.r.mu.Unlock()
 		} else {
-			t := time.NewTimer(time.Until(deadline))
+			t := time.NewTimer(time.Until(deadlineAt(deadline)))
 			select {
 			case <-c.closeDone:
 			case <-t.C:

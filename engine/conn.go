@@ -46,8 +46,13 @@ type Config struct {
 	FlushDelay time.Duration
 
 	// CloseTimeout bounds the close handshake and the write of each
-	// automatic pong (default 3 s; see ReadMessage).
+	// automatic pong (default 3 s; see Recv).
 	CloseTimeout time.Duration
+
+	// IOTimeout, when positive, bounds each blocking send and receive
+	// call (websocket-client's timeout= and settimeout; see
+	// Conn.SetIOTimeout). 0 means none.
+	IOTimeout time.Duration
 
 	// SkipUTF8Validation turns off validation of received text messages.
 	SkipUTF8Validation bool
@@ -114,8 +119,9 @@ type Conn struct {
 	nc  net.Conn
 	cfg Config
 
-	r reader
-	w writer
+	r  reader
+	w  writer
+	dl deadlines
 
 	rsvAllowed byte        // RSV bits the negotiated extensions use (ws.Header.Rsv layout)
 	comp       *compressor // nil without permessage-deflate
@@ -141,6 +147,7 @@ func New(nc net.Conn, pre []byte, cfg *Config) *Conn {
 		c.rsvAllowed = rsv1
 		c.comp = newCompressor(c.cfg.Deflate)
 	}
+	c.dl.init(c.cfg.IOTimeout)
 	c.r.init(c, pre)
 	c.w.init(c)
 	return c
@@ -180,16 +187,3 @@ type noCopy struct{}
 
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
-
-// SetDeadline sets the read and write deadlines (websocket-client's
-// settimeout, as an absolute time). A read that times out in the middle of
-// a frame leaves the connection usable: the next read continues the frame.
-func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
-
-// SetReadDeadline sets the deadline for Recv and the other receive calls.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
-
-// SetWriteDeadline sets the deadline for Send and the other send calls. A
-// write that times out leaves the connection unusable (a frame may be half
-// written).
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }

@@ -24,4 +24,14 @@
 // together (group commit), and a fragmented message (SendFragmented,
 // NextWriter) is never interleaved with another data message. One goroutine
 // at a time may receive; it answers pings and close frames as it reads.
+//
+// # Timeouts
+//
+// Config.IOTimeout (SetIOTimeout, websocket-client's settimeout) bounds each
+// blocking receive call and each network write, counted afresh for every
+// call; it costs one atomic load per call when off and sets a deadline on
+// the network connection only once in a while when on. SetDeadline,
+// SetReadDeadline and SetWriteDeadline set absolute deadlines; the earlier
+// bound wins. A receive that times out leaves the connection usable, also
+// in the middle of a frame.
 package engine

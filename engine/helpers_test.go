@@ -17,6 +17,13 @@ import (
 // connection. The test plays the server by writing raw frame bytes.
 func pair(t testing.TB, cfg *Config) (*Conn, *rawServer) {
 	t.Helper()
+	return pairWrap(t, cfg, nil)
+}
+
+// pairWrap is pair with the client's network connection wrapped by wrap
+// (nil: not wrapped).
+func pairWrap(t testing.TB, cfg *Config, wrap func(net.Conn) net.Conn) (*Conn, *rawServer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +45,9 @@ func pair(t testing.TB, cfg *Config) (*Conn, *rawServer) {
 	s := <-accepted
 	if s == nil {
 		t.Fatal("accept failed")
+	}
+	if wrap != nil {
+		nc = wrap(nc)
 	}
 	c := New(nc, nil, cfg)
 	srv := &rawServer{t: t, nc: s, br: bufio.NewReaderSize(s, 1<<16)}
@@ -144,4 +154,7 @@ func (d *discardConn) Read(p []byte) (int, error) {
 	d.off = (d.off + n) % len(d.stream)
 	return n, nil
 }
-func (d *discardConn) Close() error { return nil }
+func (d *discardConn) Close() error                       { return nil }
+func (d *discardConn) SetDeadline(t time.Time) error      { return nil }
+func (d *discardConn) SetReadDeadline(t time.Time) error  { return nil }
+func (d *discardConn) SetWriteDeadline(t time.Time) error { return nil }

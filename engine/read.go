@@ -51,6 +51,8 @@ type reader struct {
 
 	err error // sticky: the connection can no longer be read
 
+	timed bool // the current receive call has armed its IOTimeout
+
 	pong pongGuard // bounds the automatic pong
 }
 
@@ -84,7 +86,7 @@ func (r *reader) fill(need int) error {
 		if len(r.rb.b)-r.w < need-(r.w-r.r) {
 			r.makeRoom(need)
 		}
-		n, err := r.c.nc.Read(r.rb.b[r.w:])
+		n, err := r.netRead(r.rb.b[r.w:])
 		r.w += n
 		if r.rb == &r.smallBuf && r.w == len(r.small) {
 			r.makeRoom(len(r.small) + 1) // more is likely waiting
@@ -97,6 +99,17 @@ func (r *reader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// netRead reads from the network connection. The first read of a receive
+// call arms its IOTimeout: a call served from the read buffer reads no
+// clock and sets no deadline.
+func (r *reader) netRead(p []byte) (int, error) {
+	if !r.timed {
+		r.timed = true
+		r.c.armRead()
+	}
+	return r.c.nc.Read(p)
 }
 
 // makeRoom compacts the unread bytes to the front and, if the buffer
@@ -233,7 +246,7 @@ func (r *reader) read(dst []byte) (int, error) {
 		return n, nil
 	}
 	if len(dst) >= r.c.cfg.ReadBufferSize/2 {
-		n, err := r.c.nc.Read(dst)
+		n, err := r.netRead(dst)
 		r.remain -= int64(n)
 		if err != nil && n == 0 {
 			return 0, r.netErr(err, true)
@@ -482,7 +495,8 @@ func (g *pongGuard) check(c *Conn) {
 	c.pongTimedOut()
 }
 
-// begin locks the reader and reports a sticky error.
+// begin locks the reader and reports a sticky error. It starts every
+// receive call.
 func (r *reader) begin() error {
 	r.mu.Lock()
 	if r.err != nil {
@@ -495,6 +509,7 @@ func (r *reader) begin() error {
 		r.mu.Unlock()
 		return err
 	}
+	r.timed = false // IOTimeout is armed by the first network read
 	return nil
 }
 

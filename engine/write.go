@@ -283,6 +283,7 @@ func (w *writer) flushLocked() error {
 	for w.err == nil && w.pend != nil && len(w.pend.b) > 0 {
 		b, g := w.takeBatch()
 		w.mu.Unlock()
+		w.c.armWrite()
 		_, err := w.c.nc.Write(b.b)
 		w.progress.Add(1)
 		w.mu.Lock()
@@ -366,6 +367,7 @@ func (w *writer) sendLarge(fin bool, rsv byte, op ws.OpCode, p []byte) error {
 	g := w.gen
 	w.gen++
 	w.mu.Unlock()
+	w.c.armWrite()
 
 	var err error
 	failGen := g
