@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 func TestConnectedAfterTimeoutAndClose(t *testing.T) {
@@ -32,7 +34,7 @@ func TestConnectedAfterTimeoutAndClose(t *testing.T) {
 	if !c.Connected() {
 		t.Error("Connected false before the peer answered our close")
 	}
-	s.write(frame(true, OpClose, closePayload(1000, "")))
+	s.write(frame(true, OpClose, testutil.ClosePayload(1000, "")))
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
