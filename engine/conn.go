@@ -87,28 +87,21 @@ func (c *Config) withDefaults() Config {
 	if d.MaxMessageSize == 0 {
 		d.MaxMessageSize = defaultMaxMessageSize
 	}
-	if d.ReadBufferSize <= 0 {
-		d.ReadBufferSize = defaultReadBufferSize
-	}
-	if d.ReadBufferSize < 512 {
-		d.ReadBufferSize = 512
-	}
-	if d.WriteBufferSize <= 0 {
-		d.WriteBufferSize = defaultWriteBufferSize
-	}
-	if d.WriteBufferSize < 256 {
-		d.WriteBufferSize = 256
-	}
-	if d.ChunkSize <= 0 {
-		d.ChunkSize = defaultChunkSize
-	}
-	if d.ChunkSize < 512 {
-		d.ChunkSize = 512
-	}
+	d.ReadBufferSize = sizeOr(d.ReadBufferSize, defaultReadBufferSize, 512)
+	d.WriteBufferSize = sizeOr(d.WriteBufferSize, defaultWriteBufferSize, 256)
+	d.ChunkSize = sizeOr(d.ChunkSize, defaultChunkSize, 512)
 	if d.CloseTimeout <= 0 {
 		d.CloseTimeout = defaultCloseTimeout
 	}
 	return d
+}
+
+// sizeOr returns n, or def when n is not positive, but at least least.
+func sizeOr(n, def, least int) int {
+	if n <= 0 {
+		n = def
+	}
+	return max(n, least)
 }
 
 // Conn is a client-side WebSocket connection over an established network
