@@ -10,15 +10,13 @@ import (
 	"github.com/wsclient/wsclient/codec"
 )
 
-// sendClose writes our close frame once. Caller bounds it with a deadline.
+// sendClose writes our close frame once: it does nothing when one was sent
+// or queued before (Send, Queue, SendFrame with OpClose; SendClose). Caller
+// bounds it with a deadline.
 func (c *Conn) sendClose(code ws.StatusCode, reason string) error {
-	c.closeMu.Lock()
-	if c.closeSent {
-		c.closeMu.Unlock()
+	if !c.closeSent.CompareAndSwap(false, true) {
 		return nil
 	}
-	c.closeSent = true
-	c.closeMu.Unlock()
 	var p [2 + codec.MaxCloseReason]byte
 	n := codec.PutClose(p[:], code, reason)
 	return c.w.send(true, 0, ws.OpClose, p[:n], fFlush|fControl)
@@ -107,10 +105,15 @@ func (c *Conn) pongTimedOut() error {
 // CloseTimeout (default 3 s), or IOTimeout when that is shorter, for the
 // peer's close frame, then closes the network connection. It never blocks
 // longer than that, even on a dead peer or a stalled TLS connection; the
-// deadlines set with SetDeadline and the others do not apply to it. It returns nil when the peer answered, and an
-// error wrapping os.ErrDeadlineExceeded when it did not. After Close, every
-// call returns an error wrapping net.ErrClosed. Code 1005 (StatusNoStatus)
-// sends a close frame without a status.
+// deadlines set with SetDeadline and the others do not apply to it. It
+// returns nil when the peer answered, and an error wrapping
+// os.ErrDeadlineExceeded when it did not. After Close, every other call
+// returns an error wrapping net.ErrClosed; a second Close, or a Close after
+// Abort, does nothing and returns nil (websocket-client's close does
+// nothing on a closed connection). If our close frame was sent already
+// (SendClose, or Send with OpClose) or queued (Queue), Close writes
+// nothing new and waits for the peer's. Code 1005 (StatusNoStatus) sends a
+// close frame without a status.
 //
 // Messages the peer sends after our close frame are discarded, as
 // websocket-client's close() does: if no goroutine is inside Recv (or
@@ -120,17 +123,17 @@ func (c *Conn) pongTimedOut() error {
 // close frame. To receive every message up to the close, keep a receiver
 // running and call Close from another goroutine.
 func (c *Conn) Close(status StatusCode, reason string) error {
-	code := ws.StatusCode(status)
-	if err := codec.CheckClose(code, reason); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+	code, reason, err := closeArgs(status, reason)
+	if err != nil {
+		return err
 	}
-	if code == ws.StatusNoStatusRcvd {
-		reason = ""
-	}
-	if c.localClose.Swap(true) || c.closed.Load() && c.PeerClose() == nil {
-		return ErrClosed
+	if c.localClose.Swap(true) {
+		return nil // a second Close, or Close after Abort
 	}
 	if c.closed.Load() {
+		if c.PeerClose() == nil {
+			return ErrClosed // failed, not closed by the peer
+		}
 		return nil // the peer closed first and was answered
 	}
 	bound := c.cfg.CloseTimeout
@@ -139,7 +142,17 @@ func (c *Conn) Close(status StatusCode, reason string) error {
 	}
 	deadline := later(mono(), int64(bound))
 	c.dl.force(c.nc, deadline)
-	err := c.sendClose(code, reason)
+	queued := c.closeSent.Load()
+	err = c.sendClose(code, reason)
+	if queued {
+		// Our close frame went out before, or Queue left it in the write
+		// buffer: write it now. The reader does not flush when the peer
+		// answers (it must not wait for writes), so only a failed write
+		// that the peer's close did not follow is an error here.
+		if ferr := c.w.flush(); ferr != nil && c.PeerClose() == nil {
+			err = ferr
+		}
+	}
 	if err == nil {
 		if c.r.mu.TryLock() {
 			err = c.awaitClose()
@@ -162,6 +175,38 @@ func (c *Conn) Close(status StatusCode, reason string) error {
 		c.r.mu.Unlock()
 	}
 	return err
+}
+
+// closeArgs checks a close code and reason the application gives.
+func closeArgs(status StatusCode, reason string) (ws.StatusCode, string, error) {
+	code := ws.StatusCode(status)
+	if err := codec.CheckClose(code, reason); err != nil {
+		return 0, "", fmt.Errorf("%w: %w", ErrInvalidFrame, err)
+	}
+	if code == ws.StatusNoStatusRcvd {
+		reason = ""
+	}
+	return code, reason, nil
+}
+
+// SendClose sends a close frame with code and reason and returns once it
+// was written, without waiting for the peer's answer (websocket-client's
+// send_close). Nothing else may be sent after it. Receive calls go on
+// returning what the peer still sends, then its close frame as a
+// *CloseError, and the connection is closed; Close after SendClose only
+// waits for that close frame. Code and reason are checked as by Close. A
+// close frame sent or queued before (SendClose, Close, Send or Queue with
+// OpClose) is not sent again: SendClose then only writes it if it is still
+// queued.
+func (c *Conn) SendClose(status StatusCode, reason string) error {
+	code, reason, err := closeArgs(status, reason)
+	if err != nil {
+		return err
+	}
+	if c.closeSent.Load() {
+		return c.w.flush() // a close frame Queue left in the write buffer
+	}
+	return c.sendClose(code, reason)
 }
 
 // awaitClose reads until the peer's close frame. Caller holds the read lock.
@@ -201,15 +246,18 @@ func (c *Conn) Abort() error {
 	return err
 }
 
-// Ping sends a ping with payload p (at most 125 bytes).
+// Ping sends a ping with payload p (at most 125 bytes; a longer one is
+// refused with ErrInvalidFrame).
 func (c *Conn) Ping(p []byte) error { return c.control(ws.OpPing, p) }
 
-// Pong sends an unsolicited pong with payload p (at most 125 bytes).
+// Pong sends an unsolicited pong with payload p (at most 125 bytes, as
+// Ping).
 func (c *Conn) Pong(p []byte) error { return c.control(ws.OpPong, p) }
 
 func (c *Conn) control(op ws.OpCode, p []byte) error {
 	if len(p) > ws.MaxControlFramePayloadSize {
-		return fmt.Errorf("wsclient: %v payload is %d bytes, more than 125", Opcode(op), len(p))
+		return fmt.Errorf("%w: %v payload is %d bytes, more than 125 (%w)",
+			ErrInvalidFrame, Opcode(op), len(p), ws.ErrProtocolControlPayloadOverflow)
 	}
 	return c.w.send(true, 0, op, p, fFlush|fControl)
 }

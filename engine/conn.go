@@ -121,7 +121,7 @@ type Conn struct {
 	dec        decompressor
 
 	closeMu    sync.Mutex
-	closeSent  bool          // a close frame was written (or writing failed)
+	closeSent  atomic.Bool   // our close frame was sent or queued (or writing it failed)
 	closed     atomic.Bool   // the network connection is closed
 	localClose atomic.Bool   // Close or Abort was called
 	broken     atomic.Bool   // the connection can no longer be used (Connected false)

@@ -173,6 +173,7 @@ func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) err
 	}
 	if op == ws.OpClose {
 		w.closing = true
+		w.c.closeSent.Store(true) // Close then only waits for the peer's
 	}
 	if flags&fRaw != 0 && !op.IsControl() {
 		// A raw data frame without FIN opens a fragmented message; a
