@@ -50,7 +50,7 @@ type DialOptions struct {
 	// and redirects included (timeout=); a deadline of ctx applies too.
 	// Zero means 45 s when ctx has no deadline (a server that accepts and
 	// never answers cannot hang Dial); negative means no bound but ctx's.
-	// After Dial use Conn.SetDeadline.
+	// After Dial, IOTimeout bounds each call.
 	Timeout time.Duration
 	// CloseTimeout bounds Conn.Close's handshake (default 3 s).
 	CloseTimeout time.Duration

@@ -24,7 +24,7 @@ masking.
 	ws.abort()                         Conn.Abort
 	ws.getsubprotocol() / getstatus()  Conn.Subprotocol / Conn.Status
 	ws.getheaders()                    Conn.Header
-	ws.settimeout(t)                   Conn.SetDeadline
+	ws.settimeout(t)                   Conn.SetIOTimeout (or DialOptions.IOTimeout)
 	websocket.enableTrace(True)        EnableTrace(os.Stderr)
 
 Each DialOptions field names its create_connection counterpart.
