@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/engine"
 )
 
@@ -229,15 +232,15 @@ func TestOversizedHeaders(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := p.Dial(ctx, tg.request("/one-frame"))
-	if err == nil || !strings.Contains(err.Error(), "header list larger") || ctx.Err() != nil {
-		t.Fatalf("one frame: Dial = %v, want the header list limit error", err)
+	if !errors.Is(err, codec.ErrHeaderTooLarge) || !errors.Is(err, codec.ErrBadHandshake) || !strings.Contains(err.Error(), "header list larger") || ctx.Err() != nil {
+		t.Fatalf("one frame: Dial = %v, want the header list limit error (ErrHeaderTooLarge, ErrBadHandshake)", err)
 	}
 	dial(t, p, tg.request("/ok"))
 	if n := f.accepts.Load(); n != 1 {
 		t.Fatalf("%d connections, want 1: the first survived", n)
 	}
 	_, err = p.Dial(ctx, tg.request("/continuations"))
-	if err == nil || !strings.Contains(err.Error(), "PROTOCOL_ERROR") || ctx.Err() != nil {
+	if !errors.Is(err, ErrConnLost) || !strings.Contains(err.Error(), "PROTOCOL_ERROR") || ctx.Err() != nil {
 		t.Fatalf("CONTINUATION flood: Dial = %v, want a PROTOCOL_ERROR connection error", err)
 	}
 }
@@ -433,5 +436,64 @@ func TestCloseFrameOwnDataFrame(t *testing.T) {
 		if bytes.Contains(fr, []byte{0x88, 0x82}) {
 			t.Fatalf("DATA frames %q: the close frame shares one", frames)
 		}
+	}
+}
+
+// TestDialErrors: every way an HTTP/2 dial fails matches one of the
+// package's sentinels: a stream reset in answer to the extended CONNECT
+// (ErrStreamReset), the connection closed or sent GOAWAY before answering
+// (ErrConnLost), closed before its SETTINGS (ErrConnLost), a first frame
+// that is not SETTINGS (ErrNoHTTP2).
+func TestDialErrors(t *testing.T) {
+	f := startFake(t, &fakeServer{settings: xconnect})
+	f.onHeaders = func(c *fakeConn, id uint32, fields []hpack.HeaderField) {
+		switch field(fields, ":path") {
+		case "/reset":
+			c.rst(id, http2.ErrCodeRefusedStream)
+		case "/goaway":
+			c.goAway(0)
+			c.nc.Close()
+		case "/drop":
+			c.nc.Close()
+		}
+	}
+	tg := f.target()
+	p := newPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for path, want := range map[string]error{"/reset": ErrStreamReset, "/goaway": ErrConnLost, "/drop": ErrConnLost} {
+		if _, err := p.Dial(ctx, tg.request(path)); !errors.Is(err, want) || ctx.Err() != nil {
+			t.Errorf("%s: Dial = %v, want %v", path, err, want)
+		}
+	}
+
+	for name, first := range map[string]func(net.Conn){
+		"closed before SETTINGS": func(nc net.Conn) {},
+		"PING first":             func(nc net.Conn) { http2.NewFramer(nc, nil).WritePing(false, [8]byte{}) },
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.ReadFull(nc, make([]byte, len(http2.ClientPreface)))
+			first(nc)
+			nc.Close()
+		}()
+		rtg := newTarget(ln.Addr().String(), false, nil)
+		rtg.only = true
+		_, err = newPool(t).Dial(ctx, rtg.request("/"))
+		want := map[string]error{"closed before SETTINGS": ErrConnLost, "PING first": ErrNoHTTP2}[name]
+		if !errors.Is(err, want) || ctx.Err() != nil {
+			t.Errorf("%s: Dial = %v, want %v", name, err, want)
+		}
+		ln.Close()
+		<-done
 	}
 }

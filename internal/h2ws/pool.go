@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -264,7 +265,7 @@ func (p *Pool) connect(ctx context.Context, r *Request, d *dialCall) (c *pconn, 
 	cc, err := p.tr.NewClientConn(sc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, errorf("HTTP/2 connection to %s: %w", k.Addr, err)
+		return nil, nil, fmt.Errorf("%w (%s): %w", ErrConnLost, k.Addr, err)
 	}
 	s, err := sc.settings(ctx)
 	if err != nil && ctx.Err() == nil {
@@ -304,10 +305,7 @@ func (c *pconn) open(ctx context.Context, r *Request) (*Stream, *codec.Response,
 	}
 	res, err := c.cc.RoundTrip(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return fail(errorf("HTTP/2 handshake with %s: %w", r.Authority, err))
+		return fail(roundTripErr(ctx, r.Authority, err))
 	}
 	resp := &codec.Response{StatusCode: res.StatusCode, Status: res.Status, Header: res.Header}
 	if err := codec.CheckConnectResponse(resp, r.Protocols, r.Extensions); err != nil {
@@ -326,6 +324,23 @@ func (c *pconn) open(ctx context.Context, r *Request) (*Stream, *codec.Response,
 		return fail(fmt.Errorf("wsclient: HTTP/2 handshake with %s: %w", r.Authority, ctx.Err()))
 	}
 	return newStream(c, res.Body, pipe, cancel, c.nc, r.Authority), resp, nil
+}
+
+// roundTripErr says why the extended CONNECT got no answer, with this
+// package's sentinels: the dial's context ended, the server reset the
+// stream (ErrStreamReset), its header list was over the limit (a bad
+// handshake, as over HTTP/1.1), or the connection failed (ErrConnLost).
+func roundTripErr(ctx context.Context, authority string, err error) error {
+	var se http2.StreamError
+	switch {
+	case ctx.Err() != nil:
+		return errorf("HTTP/2 handshake with %s: %w", authority, ctx.Err())
+	case strings.Contains(err.Error(), "header list larger"): // x/net's errResponseHeaderListSize (unexported) in a StreamError
+		return fmt.Errorf("%w: %w: HTTP/2 handshake with %s: %w", codec.ErrBadHandshake, codec.ErrHeaderTooLarge, authority, err)
+	case errors.As(err, &se):
+		return fmt.Errorf("%w (%s, during the handshake): %w", ErrStreamReset, authority, err)
+	}
+	return fmt.Errorf("%w (%s, during the handshake): %w", ErrConnLost, authority, err)
 }
 
 // readErrorBody returns the start of a refusal's body, at most 4 KiB, like

@@ -90,7 +90,7 @@ func (c *sniffConn) readFirst() {
 			buf = append(buf, tmp[:n]...)
 			if err != nil && len(buf) < need {
 				c.pending, c.rerr = buf, err
-				c.finish(errorf("HTTP/2 connection closed before the server's SETTINGS: %w", err))
+				c.finish(fmt.Errorf("%w: closed before the server's SETTINGS: %w", ErrConnLost, err))
 				return
 			}
 		}
@@ -106,7 +106,7 @@ func (c *sniffConn) readFirst() {
 		fh, _ := http2.ReadFrameHeader(bytes.NewReader(buf))
 		if fh.Type != http2.FrameSettings || fh.Flags.Has(http2.FlagSettingsAck) || fh.Length > maxFirstSettings {
 			c.pending = buf
-			c.finish(errorf("HTTP/2 server's first frame is %v (%d bytes), not SETTINGS", fh.Type, fh.Length))
+			c.finish(fmt.Errorf("%w: its first frame is %v (%d bytes), not SETTINGS", ErrNoHTTP2, fh.Type, fh.Length))
 			return
 		}
 		need += int(fh.Length)
@@ -115,7 +115,7 @@ func (c *sniffConn) readFirst() {
 	frame := buf[:need]
 	f, err := http2.NewFramer(nil, bytes.NewReader(frame)).ReadFrame()
 	if err != nil {
-		c.finish(errorf("HTTP/2 server's SETTINGS: %w", err))
+		c.finish(fmt.Errorf("%w: its SETTINGS: %w", ErrNoHTTP2, err))
 		return
 	}
 	sf := f.(*http2.SettingsFrame) // the header said so
