@@ -18,6 +18,8 @@ import (
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/engine"
 	"github.com/wsclient/wsclient/internal/deadline"
+	"github.com/wsclient/wsclient/internal/h2ws"
+	"github.com/wsclient/wsclient/internal/proxy"
 )
 
 // DialOptions configures Dial. The zero value (or a nil pointer) gives
@@ -109,6 +111,17 @@ type DialOptions struct {
 	// SOCKS exchange (http_proxy_timeout); Timeout and ctx apply too.
 	ProxyTimeout time.Duration
 
+	// HTTP2 opens the WebSocket as a stream of an HTTP/2 connection (RFC
+	// 8441) when the server offers it (HTTP2Auto, for wss) or always
+	// (HTTP2Only; h2c with prior knowledge for ws://). The default,
+	// HTTP2Off, uses an HTTP/1.1 Upgrade. Every other option applies as
+	// over HTTP/1.1. See HTTP2Mode.
+	HTTP2 HTTP2Mode
+	// HTTP2Pool holds the HTTP/2 connections that dials share; nil uses a
+	// package default (like http.DefaultTransport). See HTTP2Pool for what
+	// makes two dials share a connection.
+	HTTP2Pool *HTTP2Pool
+
 	// RedirectLimit is how many 301/302/303/307/308 redirects are followed
 	// (redirect_limit=, default 3); negative follows none. Running out is an
 	// error. Authorization and Cookie are dropped on a cross-host redirect.
@@ -165,7 +178,10 @@ const defaultTimeout = 45 * time.Second
 // most 45 s.
 //
 // The URL and opts are checked before any I/O (errors wrap ErrInvalidURL
-// and ErrInvalidOption). Then, for the URL and each redirect: choose the
+// and ErrInvalidOption). Then, for the URL and each redirect: with
+// DialOptions.HTTP2, a stream of a pooled HTTP/2 connection (the pool
+// connects as below when it needs a new connection) and the extended
+// CONNECT handshake; else, or when HTTP2Auto finds no RFC 8441: choose the
 // route (direct, HTTP CONNECT or SOCKS proxy), connect, TLS for wss, the
 // opening handshake, and the new connection.
 func Dial(ctx context.Context, rawurl string, opts *DialOptions) (*Conn, error) {
@@ -225,15 +241,38 @@ func newDialer(opts *DialOptions) *dialer {
 	return d
 }
 
-// dialOnce connects to t and runs the handshake. A redirect to follow is
-// returned as its response.
+// dialOnce connects to t and runs the handshake: over HTTP/2 when
+// DialOptions.HTTP2 asks for it, else (or when HTTP2Auto falls back) over
+// HTTP/1.1. A redirect to follow is returned as its response.
 func (d *dialer) dialOnce(ctx context.Context, t *target, first bool) (*Conn, *HandshakeError, error) {
-	nc, err := d.connect(ctx, t, first)
-	if err != nil {
-		return nil, nil, err
+	var c *Conn
+	var tc net.Conn // HTTP2Auto: a TLS connection on which ALPN chose http/1.1
+	var err error
+	if d.useHTTP2(t) {
+		c, tc, err = d.dialHTTP2(ctx, t, first)
+	}
+	if c == nil && err == nil {
+		c, err = d.dialHTTP1(ctx, t, first, tc)
+	}
+	if he := d.redirectResponse(err); he != nil {
+		return nil, he, nil
+	}
+	return c, nil, err
+}
+
+// dialHTTP1 opens the WebSocket with an HTTP/1.1 Upgrade (RFC 6455 §4) on a
+// connection of its own: tc when not nil (TLS already done), else a new
+// one.
+func (d *dialer) dialHTTP1(ctx context.Context, t *target, first bool, tc net.Conn) (*Conn, error) {
+	nc := tc
+	if nc == nil {
+		var err error
+		if nc, err = d.connect(ctx, t, first); err != nil {
+			return nil, err
+		}
 	}
 	g := deadline.Bind(ctx, nc) // bounds TLS and the handshake by ctx
-	nc, br, resp, err := d.handshake(ctx, g, nc, t)
+	nc, br, resp, err := d.handshake(ctx, g, nc, t, tc != nil)
 	if err == nil && !g.Release() {
 		if err = ctx.Err(); err == nil {
 			err = context.Canceled
@@ -242,17 +281,18 @@ func (d *dialer) dialOnce(ctx context.Context, t *target, first bool) (*Conn, *H
 	if err != nil {
 		g.Release()
 		nc.Close()
-		if he := d.redirectResponse(err); he != nil {
-			return nil, he, nil
-		}
-		return nil, nil, err
+		return nil, err
 	}
-	c, err := d.newConn(nc, br, resp)
+	var pre []byte // what the server sent right after its response
+	if n := br.Buffered(); n > 0 {
+		pre, _ = br.Peek(n)
+	}
+	c, err := d.newConn(nc, pre, resp, 1)
 	if err != nil {
 		nc.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return c, nil, nil
+	return c, nil
 }
 
 // connect opens the network connection on the route chosen for t:
@@ -262,13 +302,22 @@ func (d *dialer) connect(ctx context.Context, t *target, first bool) (net.Conn, 
 	if d.opts.NetConn != nil && first {
 		return d.opts.NetConn, nil
 	}
+	p, err := proxyFor(t, d.opts)
+	if err != nil {
+		return nil, err
+	}
+	return d.connectVia(ctx, t, p)
+}
+
+// connectVia opens a connection to t through the proxy p, or a direct one
+// (TCP, or the Unix socket) when p is nil.
+func (d *dialer) connectVia(ctx context.Context, t *target, p *proxy.Proxy) (net.Conn, error) {
+	if p != nil {
+		return d.viaProxy(ctx, p, t)
+	}
 	network, addr := "tcp", t.addr
 	if t.unix != "" {
 		network, addr = "unix", t.unix
-	} else if p, err := proxyFor(t, d.opts); err != nil {
-		return nil, err
-	} else if p != nil {
-		return d.viaProxy(ctx, p, t)
 	}
 	nc, err := d.netDial(ctx, network, addr)
 	if err != nil {
@@ -305,13 +354,18 @@ func (d *dialer) netDial(ctx context.Context, network, addr string) (net.Conn, e
 	return nc, nil
 }
 
-// handshake runs TLS for a secure target, then the opening handshake, on
-// nc, whose I/O g bounds. It returns the connection to keep (nc, or TLS
-// over it), the reader holding what the server sent past its response,
-// and the response. A non-101 response is a *HandshakeError.
-func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, t *target) (net.Conn, *bufio.Reader, *codec.Response, error) {
-	if t.secure {
-		tc, err := tlsClient(ctx, nc, t, d.opts)
+// handshake runs TLS for a secure target (unless tlsDone), then the
+// opening handshake, on nc, whose I/O g bounds. It returns the connection
+// to keep (nc, or TLS over it), the reader holding what the server sent
+// past its response, and the response. A non-101 response is a
+// *HandshakeError.
+func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, t *target, tlsDone bool) (net.Conn, *bufio.Reader, *codec.Response, error) {
+	if t.secure && !tlsDone {
+		cfg := d.opts.TLSConfig
+		if d.useHTTP2(t) { // HTTP2Auto, after a server without RFC 8441
+			cfg = h2ws.HTTP1TLSConfig(cfg)
+		}
+		tc, err := tlsClient(ctx, nc, t, cfg)
 		if err != nil {
 			return nc, nil, nil, g.Err(err)
 		}
@@ -399,14 +453,11 @@ func (d *dialer) redirect(t *target, resp *HandshakeError, redirects int) (*targ
 	return next, nil
 }
 
-// newConn starts the engine on the handshaken connection; bytes the
-// server sent right after its response are in br.
-func (d *dialer) newConn(nc net.Conn, br *bufio.Reader, resp *codec.Response) (*Conn, error) {
+// newConn starts the engine on the handshaken connection (over
+// httpVersion 1 or 2); pre holds bytes the server sent right after its
+// response.
+func (d *dialer) newConn(nc net.Conn, pre []byte, resp *codec.Response, httpVersion int) (*Conn, error) {
 	opts := d.opts
-	var pre []byte
-	if n := br.Buffered(); n > 0 {
-		pre, _ = br.Peek(n)
-	}
 	cfg := &engine.Config{
 		MaxMessageSize:     opts.MaxMessageSize,
 		ReadBufferSize:     opts.ReadBufferSize,
@@ -444,6 +495,7 @@ func (d *dialer) newConn(nc net.Conn, br *bufio.Reader, resp *codec.Response) (*
 		header:      resp.Header,
 		subprotocol: resp.Subprotocol,
 		extensions:  resp.Extensions,
+		httpVersion: httpVersion,
 	}, nil
 }
 

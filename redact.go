@@ -113,6 +113,9 @@ func redactHeaderLine(line string) string {
 		target, proto, _ := strings.Cut(rest, " ")
 		return method + " " + redactURL(target) + " " + proto
 	}
+	if target, ok := strings.CutPrefix(line, ":path: "); ok { // HTTP/2's request target
+		return ":path: " + redactURL(target)
+	}
 	name, value, ok := strings.Cut(line, ":")
 	if !ok {
 		return line

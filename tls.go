@@ -10,13 +10,14 @@ import (
 )
 
 // tlsClient runs the TLS handshake for a wss target on nc (a TCP
-// connection, a Unix socket or a proxy tunnel). ServerName defaults to the
-// target's host; WEBSOCKET_CLIENT_CA_BUNDLE and SSLKEYLOGFILE are honoured
-// as websocket-client does.
-func tlsClient(ctx context.Context, nc net.Conn, t *target, opts *DialOptions) (net.Conn, error) {
+// connection, a Unix socket or a proxy tunnel) with a copy of base
+// (DialOptions.TLSConfig, or the HTTP/2 variant of it offering ALPN h2).
+// ServerName defaults to the target's host; WEBSOCKET_CLIENT_CA_BUNDLE and
+// SSLKEYLOGFILE are honoured as websocket-client does.
+func tlsClient(ctx context.Context, nc net.Conn, t *target, base *tls.Config) (net.Conn, error) {
 	var cfg *tls.Config
-	if opts.TLSConfig != nil {
-		cfg = opts.TLSConfig.Clone()
+	if base != nil {
+		cfg = base.Clone()
 	} else {
 		cfg = &tls.Config{}
 	}

@@ -18,7 +18,7 @@ var (
 	ErrInvalidURL = errors.New("wsclient: invalid URL")
 	// ErrInvalidOption is wrapped by every error about DialOptions: a
 	// subprotocol that is not a token, a header name or value that cannot
-	// be sent, CompressionOptions out of range, a proxy URL (from Proxy or
+	// be sent, CompressionOptions or HTTP2 out of range, a proxy URL (from Proxy or
 	// the environment) that cannot be used, a WEBSOCKET_CLIENT_CA_BUNDLE
 	// without certificates. Errors name the option, never its value.
 	ErrInvalidOption = errors.New("wsclient: invalid option")
@@ -66,6 +66,9 @@ func (o *DialOptions) check() error {
 		if _, err := o.Compression.offer(); err != nil {
 			return err
 		}
+	}
+	if o.HTTP2 < HTTP2Off || o.HTTP2 > HTTP2Only {
+		return optionError("HTTP2 is %v, not HTTP2Off, HTTP2Auto or HTTP2Only", o.HTTP2)
 	}
 	return nil
 }

@@ -135,6 +135,10 @@ var dropped = map[string]bool{
 	"Sec-Websocket-Key": true, "Sec-Websocket-Accept": true,
 }
 
+// Dropped reports whether the request field name is left out of the
+// extended CONNECT (see Request.Header).
+func Dropped(name string) bool { return dropped[http.CanonicalHeaderKey(name)] }
+
 // newRequest builds the extended CONNECT (RFC 8441 §4–5): :method CONNECT,
 // :protocol websocket, :scheme, :path, :authority, then
 // sec-websocket-version, the offers and the caller's fields. body is the
