@@ -22,6 +22,7 @@ type config struct {
 	text         string
 	textSet      bool
 	timings      bool
+	http2        bool
 	headers      http.Header
 	help         bool
 	version      bool
@@ -54,6 +55,7 @@ Options:
   -t, --text TEXT        send TEXT first
   --timings              prefix received messages with seconds since start
   --headers "K: V,K: V"  extra request headers, separated by ','
+  --http2                WebSocket over HTTP/2 only (RFC 8441; h2c for ws://)
   -h, --help             show this help and exit
   --version              show the version and exit
 
@@ -116,7 +118,7 @@ func parseArgs(args []string) (*config, error) {
 					c.verbose = 1
 					i = c.verboseLevel(args, i)
 				}
-			case "nocert", "raw", "timings", "help", "version":
+			case "nocert", "raw", "timings", "help", "version", "http2":
 				if has {
 					return nil, fmt.Errorf("option %s takes no value", opt)
 				}
@@ -206,6 +208,8 @@ func (c *config) set(name, v string) error {
 		c.raw = true
 	case "timings":
 		c.timings = true
+	case "http2":
+		c.http2 = true
 	case "help":
 		c.help = true
 	case "version":

@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	target := cfg.url
 	if target == "" {
-		srv, err := wsserver.Start(wsserver.Options{Subprotocols: []string{"*"}})
+		srv, err := wsserver.Start(wsserver.Options{Subprotocols: []string{"*"}, HTTP2: cfg.http2})
 		if err != nil {
 			fmt.Fprintf(stderr, "wsdump: cannot start the local echo server: %v\n", err)
 			return 1
@@ -67,6 +67,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Subprotocols: cfg.subprotocols,
 		Header:       cfg.headers,
 		Timeout:      dialTimeout,
+	}
+	if cfg.http2 {
+		o.HTTP2 = wsclient.HTTP2Only
+		o.HTTP2Pool = wsclient.NewHTTP2Pool() // closed on return: no idle connection lingers
+		defer o.HTTP2Pool.Close()
 	}
 	if cfg.nocert {
 		o.TLSConfig = &tls.Config{InsecureSkipVerify: true}
@@ -91,7 +96,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer c.Abort()
 	if cfg.verbose > 0 {
-		msg := "wsdump: connected to " + redactURL(target)
+		proto := "HTTP/1.1"
+		if c.HTTPVersion() == 2 {
+			proto = "HTTP/2"
+		}
+		msg := "wsdump: connected to " + redactURL(target) + " over " + proto
 		if p := c.Subprotocol(); p != "" {
 			msg += " (subprotocol " + p + ")"
 		}

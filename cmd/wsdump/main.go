@@ -6,7 +6,8 @@
 //	echo hello | go run ./cmd/wsdump -r --eof-wait 1 ws://127.0.0.1:8080/
 //
 // Run it with -h for the options; they are the original's (-p, -v, -n, -r,
-// -s, -o, --eof-wait, -t, --timings, --headers) plus --version. It exits
+// -s, -o, --eof-wait, -t, --timings, --headers) plus --http2 (WebSocket
+// over HTTP/2, RFC 8441; -v names the HTTP version) and --version. It exits
 // with 0 after a normal close, 1 on errors, 2 on bad usage.
 package main
 

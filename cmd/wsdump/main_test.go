@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/wsclient/wsclient/internal/testserver"
 	"github.com/wsclient/wsclient/internal/wsserver"
 )
 
@@ -70,6 +71,49 @@ func TestSendReceive(t *testing.T) {
 	dump(t, "", "--text=only", "--raw", url).want(t, 0, "only\n")
 	dump(t, "hi\n", "-v", url+"/").want(t, 0, "< text: hi\n< close: 1000\n")
 	dump(t, "\xff\xfe\n", "-r", url).want(t, 0, "[binary 2 bytes] ff fe  |..|\n") // not UTF-8: sent as binary
+}
+
+// TestHTTP2: --http2 opens the WebSocket over HTTP/2 (RFC 8441), over TLS
+// or h2c, and -v says which HTTP version carried it; without --http2 it is
+// HTTP/1.1; --http2 to an HTTP/1.1-only server fails clearly.
+func TestHTTP2(t *testing.T) {
+	tlsURL := server(t, wsserver.Options{TLS: true, HTTP2: true})
+	r := dump(t, "hi\n", "--http2", "-n", "-v", tlsURL)
+	r.want(t, 0, "< text: hi\n< close: 1000\n")
+	if !strings.Contains(r.stderr, "over HTTP/2\n") {
+		t.Fatalf("stderr %q", r.stderr)
+	}
+	r = dump(t, "hi\n", "-n", "-v", tlsURL)
+	if r.code != 0 || !strings.Contains(r.stderr, "over HTTP/1.1\n") {
+		t.Fatalf("without --http2: %+v", r)
+	}
+	dump(t, "h2c\n", "--http2", "-r", server(t, wsserver.Options{HTTP2: true})).want(t, 0, "h2c\n")
+	r = dump(t, "local\n", "--http2", "-v") // the local echo server serves HTTP/2 too
+	if r.code != 0 || !strings.Contains(r.stderr, "over HTTP/2") {
+		t.Fatalf("no URL: %+v", r)
+	}
+	r = dump(t, "", "--http2", "-r", server(t, wsserver.Options{}))
+	if r.code != 1 || !strings.Contains(r.stderr, "does not speak HTTP/2") {
+		t.Fatalf("--http2 to an HTTP/1.1 server: %+v", r)
+	}
+	if _, err := parseArgs([]string{"--http2=yes"}); err == nil {
+		t.Fatal("--http2=yes accepted")
+	}
+}
+
+// TestHTTP2Libwebsockets is issue 20's acceptance check: against
+// libwebsockets-test-server, printf 'hi\n' | wsdump --http2 -n -s
+// lws-mirror-protocol wss://localhost:PORT/ echoes hi, and -v says HTTP/2.
+func TestHTTP2Libwebsockets(t *testing.T) {
+	addr := testserver.StartLWS(t, testserver.NewCerts(t))
+	_, port, _ := strings.Cut(addr, ":")
+	url := "wss://localhost:" + port + "/"
+	dump(t, "hi\n", "--http2", "-n", "-s", "lws-mirror-protocol", url).want(t, 0, "< hi\n")
+	r := dump(t, "hi\n", "--http2", "-n", "-v", "-s", "lws-mirror-protocol", url)
+	r.want(t, 0, "< text: hi\n< close: 1000\n")
+	if !strings.Contains(r.stderr, "over HTTP/2 (subprotocol lws-mirror-protocol)") {
+		t.Fatalf("stderr %q", r.stderr)
+	}
 }
 
 func TestNoURL(t *testing.T) {
