@@ -292,3 +292,38 @@ func TestValidatorsAgree(t *testing.T) {
 		}
 	}
 }
+
+// The h2 scenarios' connections: the benchserver's HTTP/2 listener echoes
+// over a stream (HTTP/2, checked), the sink answers the sync, and many
+// WebSockets share one connection.
+func TestH2Endpoints(t *testing.T) {
+	cfg := &Config{Srv: testSrv, D: 5 * time.Millisecond, Quick: true}
+	dialFn, pool := h2Dialer(cfg, h2Lib, "/echo")
+	defer pool.Close()
+	c, err := dialFn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	if c.HTTPVersion() != 2 {
+		t.Fatalf("HTTP/%d", c.HTTPVersion())
+	}
+	for _, n := range []int{0, 1, 16 << 10, 70000, 1 << 20} {
+		p := payload(n)
+		if err := c.SendBinary(p); err != nil {
+			t.Fatal(err)
+		}
+		if _, q, err := c.Recv(); err != nil || !bytes.Equal(q, p) {
+			t.Fatalf("echo of %d bytes: %d bytes, %v", n, len(q), err)
+		}
+	}
+	for _, lib := range h2Libs {
+		if _, err := h2SendCell(cfg, lib, Case{Size: 1024}); err != nil {
+			t.Fatalf("%s send: %v", lib, err)
+		}
+		m, err := h2OpenCell(cfg, lib, Case{Size: 100})
+		if err != nil || m["ms"] <= 0 {
+			t.Fatalf("%s open: %v %v", lib, m, err)
+		}
+	}
+}

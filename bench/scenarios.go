@@ -194,6 +194,7 @@ func scenarios() []*Scenario {
 			Note:    utf8Note,
 			Run:     utf8Cell,
 		},
+		h2OpenScenario, h2SendScenario, h2EchoScenario, // h2.go
 	}
 }
 

@@ -140,6 +140,18 @@ func targets(r *Run) []target {
 			return l.med("echo", c, "tcp-echo", q) / l.med("echo", c, "wsclient", q)
 		}, 1/1.1)
 	}
+	h2 := func(sc, metric string, lower bool) func(c string) float64 {
+		return func(c string) float64 {
+			a, b := l.med(sc, c, h2Lib, metric), l.med(sc, c, h1Lib, metric)
+			if lower {
+				return b / a
+			}
+			return a / b
+		}
+	}
+	add("HTTP/2: opening 1,000 wss WebSockets in ≤1/5 the time of HTTP/1.1 (shown as HTTP/1.1 ÷ HTTP/2, ≥5)", []string{"1,000 WebSockets"}, h2("h2-open", "ms", true), 5)
+	add("HTTP/2: … and ≤1/5 the client memory (≥5)", []string{"1,000 WebSockets"}, h2("h2-open", "B/conn", true), 5)
+	add("HTTP/2: one stream sends ≥0.8× an HTTP/1.1 connection", []string{"1 KiB", "64 KiB"}, h2("h2-send", "MB/s", false), 0.8)
 	add("UTF-8 ("+utf8Name+") never slower than utf8.Valid on ASCII", []string{"ASCII 1 KiB", "ASCII 64 KiB"}, func(c string) float64 {
 		return l.med("utf8", c, utf8Name, "GB/s") / l.med("utf8", c, "utf8.Valid", "GB/s")
 	}, 1)

@@ -16,6 +16,10 @@
 //	              read (and answer) until the client closes
 //
 // tcp is a raw byte echo (no WebSocket), the latency floor.
+//
+// h2 (TLS 1.3, ALPN h2) serves the same /sink and /echo as WebSockets over
+// HTTP/2 (RFC 8441) through net/http's HTTP/2 server, with up to 10,000
+// streams per connection (h2.go).
 package main
 
 import (
@@ -54,10 +58,12 @@ func main() {
 	wsLn := listen()
 	wssLn := tls.NewListener(listen(), tlsConfig())
 	tcpLn := listen()
+	h2Ln := listen()
 	go serve(wsLn, handleWS)
 	go serve(wssLn, handleWS)
 	go serve(tcpLn, handleTCPEcho)
-	addrs := map[string]string{"ws": wsLn.Addr().String(), "wss": wssLn.Addr().String(), "tcp": tcpLn.Addr().String()}
+	go serveH2(h2Ln)
+	addrs := map[string]string{"ws": wsLn.Addr().String(), "wss": wssLn.Addr().String(), "tcp": tcpLn.Addr().String(), "h2": h2Ln.Addr().String()}
 	if err := json.NewEncoder(os.Stdout).Encode(addrs); err != nil {
 		log.Fatal(err)
 	}

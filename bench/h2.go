@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/wsclient/wsclient"
+)
+
+// WebSockets over HTTP/2 (RFC 8441) against HTTP/1.1, both wss to the
+// benchserver, both wsclient: "http/1.1" is one TLS connection per
+// WebSocket (the wss listener), "http/2" streams of shared connections
+// (the h2 listener, one connection for up to 10,000 streams).
+
+const (
+	h1Lib = "http/1.1"
+	h2Lib = "http/2"
+)
+
+var h2Libs = []string{h1Lib, h2Lib}
+
+var h2OpenScenario = &Scenario{
+	Name: "h2-open", Title: "Opening wss WebSockets to one origin, 50 dials at a time: HTTP/1.1 (a TLS connection each) vs HTTP/2 (streams of one connection)",
+	Metric: "ms", Unit: "ms", Lower: true, Cases: []Case{{Name: "1,000 WebSockets", Size: 1000}},
+	Libs: h2Libs, RatioTo: h1Lib, Rounds: 3, Run: h2OpenCell,
+	Note: "Time to open all of them (TCP, TLS and the opening handshake, or a stream and an extended CONNECT); B/conn in the detail table is the client's heap and stacks per open WebSocket after GC. -quick opens 100.",
+}
+
+var h2SendScenario = &Scenario{
+	Name: "h2-send", Title: "One WebSocket's send throughput to a sink: HTTP/2 stream vs HTTP/1.1 connection (wss)",
+	Metric: "MB/s", Unit: "MB/s", Cases: casesOf(1<<10, 64<<10),
+	Libs: h2Libs, RatioTo: h1Lib, Run: h2SendCell,
+}
+
+var h2EchoScenario = &Scenario{
+	Name: "h2-echo", Title: "Echo round trip latency (p50): HTTP/2 stream vs HTTP/1.1 connection (wss)",
+	Metric: "p50", Unit: "µs", Lower: true, Cases: casesOf(16, 1<<10),
+	Libs: h2Libs, RatioTo: h1Lib, Run: h2EchoCell,
+}
+
+// h2Dialer returns a dial function for lib and, for HTTP/2, the pool to
+// close at the end of the cell.
+func h2Dialer(cfg *Config, lib, path string) (func(ctx context.Context) (*wsclient.Conn, error), *wsclient.HTTP2Pool) {
+	o := &wsclient.DialOptions{TLSConfig: insecureTLS, MaxMessageSize: maxMsg}
+	u := cfg.Srv.URL(true, path)
+	var pool *wsclient.HTTP2Pool
+	if lib == h2Lib {
+		pool = wsclient.NewHTTP2Pool()
+		o.HTTP2, o.HTTP2Pool = wsclient.HTTP2Only, pool
+		u = "wss://" + cfg.Srv.H2 + path
+	}
+	return func(ctx context.Context) (*wsclient.Conn, error) { return wsclient.Dial(ctx, u, o) }, pool
+}
+
+func h2OpenCell(cfg *Config, lib string, c Case) (Metrics, error) {
+	n := c.Size
+	if cfg.Quick {
+		n = 100
+	}
+	dialFn, pool := h2Dialer(cfg, lib, "/sink")
+	conns := make([]*wsclient.Conn, n)
+	defer func() {
+		for _, cl := range conns {
+			if cl != nil {
+				cl.Abort()
+			}
+		}
+		if pool != nil {
+			pool.Close()
+		}
+	}()
+	use := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse + m.StackInuse
+	}
+	m0 := use()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const parallel = 50
+	next := make(chan int)
+	errs := make(chan error, parallel)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cl, err := dialFn(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				conns[i] = cl
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	el := time.Since(t0)
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	if lib == h2Lib {
+		if nc, _ := pool.Stats(); nc != 1 {
+			return nil, fmt.Errorf("%d HTTP/2 connections, want 1", nc)
+		}
+	}
+	m1 := use()
+	return Metrics{"ms": float64(el) / 1e6, "B/conn": (float64(m1) - float64(m0)) / float64(n)}, nil
+}
+
+func h2SendCell(cfg *Config, lib string, c Case) (Metrics, error) {
+	dialFn, pool := h2Dialer(cfg, lib, "/sink")
+	if pool != nil {
+		defer pool.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wc, err := dialFn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl := wsclientConn{wc}
+	defer cl.Close()
+	p := payload(c.Size)
+	m, _, err := timedSends(cfg, cl, chunkFor(c.Size), c.Size, func() error { return cl.Send(false, p) }, nil)
+	return m, err
+}
+
+func h2EchoCell(cfg *Config, lib string, c Case) (Metrics, error) {
+	dialFn, pool := h2Dialer(cfg, lib, "/echo")
+	if pool != nil {
+		defer pool.Close()
+	}
+	lat := make([]time.Duration, 0, 1<<16)
+	var timed time.Duration
+	p := payload(c.Size)
+	for range echoConns {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		wc, err := dialFn(ctx)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		rt := func() error {
+			if err := wc.SendBinary(p); err != nil {
+				return err
+			}
+			_, q, err := wc.Recv()
+			if err == nil && len(q) != len(p) {
+				err = fmt.Errorf("echo returned %d bytes, want %d", len(q), len(p))
+			}
+			return err
+		}
+		for t0 := time.Now(); time.Since(t0) < cfg.D/5/echoConns; {
+			if err := rt(); err != nil {
+				wc.Abort()
+				return nil, err
+			}
+		}
+		runtime.GC()
+		t0 := time.Now()
+		for time.Since(t0) < cfg.D/echoConns {
+			s := time.Now()
+			if err := rt(); err != nil {
+				wc.Abort()
+				return nil, err
+			}
+			lat = append(lat, time.Since(s))
+		}
+		timed += time.Since(t0)
+		wc.Abort()
+	}
+	return latencyMetrics(lat, timed.Seconds()), nil
+}
