@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net"
@@ -144,6 +145,9 @@ func (d *dialer) dialHTTP2(ctx context.Context, t *target, first bool) (c *Conn,
 		d.received(t, ":status "+he.Status+" (HTTP/2)", he.Header)
 		return nil, nil, err
 	case err != nil && !r.Only && errors.Is(err, ErrNoExtendedConnect):
+		if d.opts.NetConn != nil && first { // the pool closed the NetConn it was given
+			return nil, nil, fmt.Errorf("%w; HTTP/1.1 cannot follow on the NetConn it consumed", err)
+		}
 		d.fallback(ctx, err.Error())
 		return nil, nil, nil
 	case err != nil:

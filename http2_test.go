@@ -578,3 +578,35 @@ func TestHTTP2AppConnLost(t *testing.T) {
 		t.Fatalf("%d connections dialed, %d accepted; want 2 (the reconnects share one)", nd.count(), s.Accepted())
 	}
 }
+
+// TestHTTP2NetConn: a NetConn carries the HTTP/2 connection of its dial. In
+// HTTP2Auto, a server whose HTTP/2 lacks RFC 8441 has consumed it: the dial
+// fails with ErrNoExtendedConnect rather than writing HTTP/1.1 to a closed
+// socket.
+func TestHTTP2NetConn(t *testing.T) {
+	s, o := h2Server(t, wsserver.Options{TLS: true})
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.NetConn = nc
+	c := mustDial(t, s.URL(), o)
+	if c.HTTPVersion() != 2 {
+		t.Fatalf("HTTP/%d", c.HTTPVersion())
+	}
+	echoText(t, c, "own socket")
+
+	certs := testserver.NewCerts(t)
+	addr, h2conns, h1conns := noXConnectServer(t, certs, s.Addr().String())
+	nc, err = net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = &DialOptions{HTTP2: HTTP2Auto, HTTP2Pool: testPool(t), TLSConfig: &tls.Config{RootCAs: certs.Pool}, NetConn: nc, Timeout: 10 * time.Second}
+	if _, err := Dial(context.Background(), "wss://"+addr+"/", o); !errors.Is(err, ErrNoExtendedConnect) || !strings.Contains(err.Error(), "NetConn") {
+		t.Fatalf("Auto with NetConn: %v, want ErrNoExtendedConnect naming NetConn", err)
+	}
+	if h2conns.Load() != 1 || h1conns.Load() != 0 {
+		t.Fatalf("%d HTTP/2 and %d HTTP/1.1 connections", h2conns.Load(), h1conns.Load())
+	}
+}
