@@ -3,6 +3,7 @@ module github.com/wsclient/wsclient
 go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/gobwas/httphead v0.1.0
 	github.com/gobwas/pool v0.2.1
 	github.com/gobwas/ws v1.5.0
