@@ -25,8 +25,8 @@ import (
 // Tuning. None of these grows with the number of connections except where
 // said.
 const (
-	maxDials     = 512         // handshakes in flight at once
-	maxClosers   = 512         // close handshakes in flight at the end
+	maxDials     = 512 // handshakes in flight at once
+	maxClosers   = 512 // close handshakes in flight at the end
 	closeWait    = 3 * time.Second
 	ackToken     = "wsload-ack" // send mode: the ping payload that acknowledges
 	interruptMax = time.Second  // drain bound after Ctrl-C
