@@ -263,7 +263,7 @@ func load(ctx context.Context, cfg *config, stderr io.Writer) (*Result, error) {
 	if interrupted {
 		drain = min(drain, interruptMax)
 	}
-	r.drain(drain)
+	drained := r.drain(drain)
 	cpu, rss := usage()
 	open := r.live.Load()
 
@@ -277,7 +277,9 @@ func load(ctx context.Context, cfg *config, stderr io.Writer) (*Result, error) {
 			return nil, fmt.Errorf("-hist: %w", err)
 		}
 	}
-	return r.result(interrupted, cpu, rss, open), nil
+	res := r.result(interrupted, cpu, rss, open)
+	res.drained = drained
+	return res, nil
 }
 
 // ramp opens the connections at -ramp per second and returns once every
@@ -820,10 +822,10 @@ func (r *runner) recvLoop(s *slot, c *wsclient.Conn) error {
 }
 
 // drain waits up to limit for the echoes (or, in send mode, the
-// acknowledgements) of messages already sent.
-func (r *runner) drain(limit time.Duration) {
+// acknowledgements) of messages already sent; it reports whether all came.
+func (r *runner) drain(limit time.Duration) bool {
 	if r.cfg.mode == "recv" {
-		return
+		return true
 	}
 	if r.cfg.mode == "send" {
 		for i := range r.slots {
@@ -841,16 +843,26 @@ func (r *runner) drain(limit time.Duration) {
 		}
 	}
 	deadline := time.Now().Add(limit)
-	for !r.drained() && time.Now().Before(deadline) {
+	for !r.drained() {
+		if !time.Now().Before(deadline) {
+			return false
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return true
+
 }
 
 func (r *runner) drained() bool {
 	for i := range r.slots {
 		s := &r.slots[i]
 		s.mu.Lock()
-		busy := s.conn != nil && (s.queued || s.inflight.Load() > 0 || (r.cfg.mode == "send" && !s.acked))
+		busy := s.conn != nil && s.queued
+		if s.conn != nil && r.cfg.mode == "send" {
+			busy = busy || !s.acked
+		} else if s.conn != nil {
+			busy = busy || s.inflight.Load() > 0
+		}
 		s.mu.Unlock()
 		if busy {
 			return false

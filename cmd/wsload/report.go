@@ -55,6 +55,7 @@ type Result struct {
 	HandshakeHistogram string `json:"handshake_histogram"`
 
 	lat, hs *hdr.Histogram
+	drained bool // every echo (acknowledgement) came before -drain ran out
 }
 
 // Percentiles of a histogram, in µs.

@@ -1,0 +1,545 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/wsclient/wsclient"
+	"github.com/wsclient/wsclient/internal/wsserver"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// runLoad runs wsload in-process with args and returns its result.
+func runLoad(t *testing.T, ctx context.Context, args ...string) *Result {
+	t.Helper()
+	var stderr bytes.Buffer
+	cfg, code := parseArgs(args, &stderr)
+	if cfg == nil {
+		t.Fatalf("parseArgs %q: exit %d: %s", args, code, stderr.String())
+	}
+	cfg.progressOut = io.Discard
+	res, err := load(ctx, cfg, &stderr)
+	if err != nil {
+		t.Fatalf("load: %v (%s)", err, stderr.String())
+	}
+	if testing.Verbose() {
+		var b bytes.Buffer
+		res.writeTable(&b)
+		t.Logf("wsload %s\n%s%s", strings.Join(args, " "), stderr.String(), b.String())
+	}
+	return res
+}
+
+func startWSServer(t *testing.T, o wsserver.Options) *wsserver.Server {
+	t.Helper()
+	s, err := wsserver.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// scheduled is how many messages the open-loop schedule puts in a window
+// of d seconds at rate (exact up to rounding at both ends).
+func checkScheduled(t *testing.T, res *Result) {
+	t.Helper()
+	want := res.Rate.Target * res.DurationS
+	if math.Abs(float64(res.Messages.Sent)-want) > 2 {
+		t.Errorf("sent %d messages in %.3f s at %v/s: want %.0f (the schedule's count)", res.Messages.Sent, res.DurationS, res.Rate.Target, want)
+	}
+}
+
+// The open loop keeps to its schedule whatever the server does, and the
+// latency counts from the intended send time, so a server that makes
+// messages wait is charged for the wait of every one of them.
+func TestOpenLoopServerHolds(t *testing.T) {
+	// The server echoes nothing until it has 50 messages: a client that
+	// waited for echoes (closed loop, or a schedule that slips behind a
+	// blocked connection) would never get there.
+	srv := &testServer{hold: 50}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", "1", "-r", "100", "-d", "600ms", "-warmup", "0", "-drain", "20s", url)
+	checkScheduled(t, res)
+	if res.Messages.Received != res.Messages.Sent || res.Messages.Lost != 0 || res.Errors != 0 {
+		t.Fatalf("sent %d received %d lost %d errors %v", res.Messages.Sent, res.Messages.Received, res.Messages.Lost, res.ErrorsByKind)
+	}
+	// Message j (10 ms apart) waits for message 49 to be sent: at least
+	// (49-j)*10 ms, whatever the machine's load. A closed-loop measurement
+	// would report one wait, not 49.
+	l := res.LatencyUS
+	if l.Max < 400_000 {
+		t.Errorf("max latency %s: the first message waited at least 480 ms for the 50th", us(l.Max))
+	}
+	if l.P50 < 100_000 {
+		t.Errorf("p50 %s: at least 39 of ~60 messages waited 100 ms or more", us(l.P50))
+	}
+}
+
+func TestOpenLoopServerSlow(t *testing.T) {
+	// The server echoes one message per 10 ms; the client sends one per
+	// 5 ms and must keep doing so: echo j leaves the server no earlier than
+	// j*10 ms after the first was sent, so its latency is at least j*5 ms.
+	srv := &testServer{delay: 10 * time.Millisecond}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", "1", "-r", "200", "-d", "500ms", "-warmup", "0", "-drain", "20s", url)
+	checkScheduled(t, res)
+	if res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+		t.Fatalf("sent %d received %d errors %v", res.Messages.Sent, res.Messages.Received, res.ErrorsByKind)
+	}
+	l := res.LatencyUS
+	if l.Max < 400_000 || l.P50 < 150_000 {
+		t.Errorf("p50 %s, max %s: want the queue's growth (>= 5 ms per message: p50 >= 150 ms, max >= 400 ms of ~100 messages)", us(l.P50), us(l.Max))
+	}
+}
+
+// Closed loop against the holding server: one message, never answered.
+// The contrast with TestOpenLoopServerHolds is the point of open loop.
+func TestClosedLoopServerHolds(t *testing.T) {
+	srv := &testServer{hold: 50}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", "1", "-d", "300ms", "-warmup", "0", "-drain", "100ms", url)
+	if res.Messages.Sent != 1 || res.Messages.Received != 0 || res.Messages.Lost != 1 {
+		t.Fatalf("closed loop: sent %d received %d lost %d; want 1, 0, 1", res.Messages.Sent, res.Messages.Received, res.Messages.Lost)
+	}
+}
+
+// Failed handshakes and connections closed by the server are counted by
+// kind; the run goes on (and -reconnect reopens them).
+func TestErrorsByKindRunContinues(t *testing.T) {
+	const conns, closeAfter = 12, 20
+	srv := &testServer{rejectEvery: 4, closeAfter: closeAfter}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", fmt.Sprint(conns), "-r", "600", "-d", "1500ms", "-warmup", "0", "-reconnect", url)
+	k := res.ErrorsByKind
+	if k["handshake_status_503"] < conns/4 {
+		t.Errorf("handshake_status_503 = %d, want >= %d (every 4th handshake is refused): %v", k["handshake_status_503"], conns/4, k)
+	}
+	if k["server_close_1001"] < 1 {
+		t.Errorf("server_close_1001 = %d, want >= 1: %v", k["server_close_1001"], k)
+	}
+	var sum int64
+	for _, v := range k {
+		sum += v
+	}
+	if sum != res.Errors {
+		t.Errorf("errors %d, but errors_by_kind adds up to %d", res.Errors, sum)
+	}
+	if res.Connections.Failed < conns/4 || res.Connections.Reconnects < 1 {
+		t.Errorf("connections %+v: want failures and reconnections", res.Connections)
+	}
+	// Every connection is closed after 20 echoes: more than conns*20
+	// received means the run went on after the closes.
+	if res.Messages.Received <= conns*closeAfter {
+		t.Errorf("received %d, want > %d: the run stopped at the server's closes", res.Messages.Received, conns*closeAfter)
+	}
+	if res.Interrupted {
+		t.Error("interrupted")
+	}
+}
+
+// Without -reconnect, a connection closed by the server stays closed and
+// is counted; when none is left the run ends early.
+func TestErrorsWithoutReconnect(t *testing.T) {
+	srv := &testServer{closeAfter: 5}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", "4", "-r", "400", "-d", "30s", "-warmup", "0", url)
+	if res.ErrorsByKind["server_close_1001"] != 4 || res.Connections.Open != 0 {
+		t.Fatalf("errors %v, connections %+v: want 4 server_close_1001, none open", res.ErrorsByKind, res.Connections)
+	}
+	if res.DurationS > 20 {
+		t.Errorf("ran %.1f s with no connection left", res.DurationS)
+	}
+}
+
+func TestConnectRefusedCounted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	res := runLoad(t, context.Background(), "-c", "3", "-r", "10", "-d", "200ms", "ws://"+addr+"/")
+	if res.ErrorsByKind["connect_refused"] != 3 || res.Connections.Failed != 3 || res.Connections.Established != 0 {
+		t.Fatalf("errors %v, connections %+v", res.ErrorsByKind, res.Connections)
+	}
+}
+
+// A few hundred connections against the repository's echo server, with
+// stamped binary and text messages, open and closed loop.
+func TestEndToEndInProcess(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"open-binary", []string{"-c", "300", "-r", "3000", "-ramp", "0"}},
+		{"open-text", []string{"-c", "100", "-r", "1000", "-text", "-s", "100"}},
+		{"closed", []string{"-c", "50"}},
+		{"open-unstamped", []string{"-c", "20", "-r", "400", "-s", "8"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(tc.args, "-d", "700ms", "-warmup", "200ms", srv.URL())
+			res := runLoad(t, context.Background(), args...)
+			c := res.Connections
+			if c.Established != c.Target || c.Failed != 0 || res.Errors != 0 {
+				t.Fatalf("connections %+v errors %v", c, res.ErrorsByKind)
+			}
+			if res.Messages.Sent == 0 || res.Messages.Lost != 0 || res.Messages.Received != res.Messages.Sent || !res.drained {
+				t.Fatalf("messages %+v, drained %v", res.Messages, res.drained)
+			}
+			if res.Rate.Target > 0 {
+				checkScheduled(t, res)
+			}
+			if res.LatencyUS.Count != res.Messages.Received || res.HandshakeUS.Count != c.Established {
+				t.Errorf("latency samples %d for %d messages, handshake samples %d for %d connections",
+					res.LatencyUS.Count, res.Messages.Received, res.HandshakeUS.Count, c.Established)
+			}
+		})
+	}
+}
+
+func TestSendAndRecvModes(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	t.Run("send", func(t *testing.T) {
+		before, _ := srv.Stats()
+		res := runLoad(t, context.Background(), "-mode", "send", "-c", "10", "-r", "500", "-d", "500ms", "-warmup", "100ms", "-drain", "30s", srv.URL()+"sink")
+		checkScheduled(t, res)
+		if res.Messages.Received != res.Messages.Sent || res.Messages.Lost != 0 || res.Errors != 0 || !res.drained {
+			t.Fatalf("messages %+v errors %v drained %v: every message must be acknowledged, before -drain ends", res.Messages, res.ErrorsByKind, res.drained)
+		}
+		if after, _ := srv.Stats(); after-before < res.Messages.Sent {
+			t.Errorf("the sink read %d messages, wsload says %d were acknowledged", after-before, res.Messages.Sent)
+		}
+	})
+	t.Run("send-unlimited", func(t *testing.T) {
+		res := runLoad(t, context.Background(), "-mode", "send", "-c", "4", "-d", "300ms", "-warmup", "0", srv.URL()+"sink")
+		if res.Messages.Sent == 0 || res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+			t.Fatalf("messages %+v errors %v", res.Messages, res.ErrorsByKind)
+		}
+	})
+	t.Run("recv", func(t *testing.T) {
+		res := runLoad(t, context.Background(), "-mode", "recv", "-c", "5", "-d", "500ms", "-warmup", "100ms", srv.URL()+"send?rate=200&size=32")
+		if res.Messages.Received == 0 || res.Messages.BytesReceived != 32*res.Messages.Received || res.LatencyUS.Count == 0 {
+			t.Fatalf("messages %+v latency %+v", res.Messages, res.LatencyUS)
+		}
+	})
+}
+
+func TestPayloadFile(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	f := filepath.Join(t.TempDir(), "msg.json")
+	os.WriteFile(f, []byte(`{"hello":"wörld"}`), 0o644)
+	res := runLoad(t, context.Background(), "-payload", f, "-text", "-c", "5", "-r", "200", "-d", "300ms", "-warmup", "0", srv.URL())
+	if res.Messages.Size != int64(len(`{"hello":"wörld"}`)) || res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+		t.Fatalf("messages %+v errors %v", res.Messages, res.ErrorsByKind)
+	}
+}
+
+// The JSON has the fields other tools read, with the documented types.
+func TestJSONShape(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	dir := t.TempDir()
+	out, hist := filepath.Join(dir, "out.json"), filepath.Join(dir, "lat.hlog")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-c", "5", "-r", "100", "-d", "1200ms", "-warmup", "0", "-q", "-json", out, "-hist", hist,
+		"-H", "Authorization: Bearer secret", srv.URL()}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		"connections.target", "connections.established", "connections.failed",
+		"messages.sent", "messages.received", "messages.lost", "errors", "duration_s",
+		"rate.sent_per_s", "rate.received_per_s",
+		"latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.p999", "latency_us.max",
+		"handshake_us.p50", "handshake_us.p99", "cpu_s", "max_rss_bytes",
+	} {
+		v := lookup(m, path)
+		if _, ok := v.(float64); !ok {
+			t.Errorf("%s = %#v, want a number", path, v)
+		}
+	}
+	if _, ok := m["errors_by_kind"].(map[string]any); !ok {
+		t.Errorf("errors_by_kind = %#v, want an object", m["errors_by_kind"])
+	}
+	flags, _ := m["flags"].(map[string]any)
+	for _, f := range []string{"c", "r", "d", "s", "mode", "json", "hist", "q", "url"} {
+		if _, ok := flags[f].(string); !ok {
+			t.Errorf("flags.%s = %#v, want a string", f, flags[f])
+		}
+	}
+	if flags["c"] != "5" || flags["r"] != "100" || flags["mode"] != "echo" {
+		t.Errorf("flags %v", flags)
+	}
+	if strings.Contains(string(b), "secret") {
+		t.Error("the Authorization header's value is in the JSON")
+	}
+	h, ok := m["histogram"].(string)
+	if !ok {
+		t.Fatalf("histogram = %#v", m["histogram"])
+	}
+	dh, err := decodeHist(h)
+	if err != nil || float64(dh.TotalCount()) != lookup(m, "messages.received") {
+		t.Fatalf("histogram: %v, %d samples for %v messages", err, dh.TotalCount(), lookup(m, "messages.received"))
+	}
+	if lookup(m, "cpu_s").(float64) <= 0 || lookup(m, "max_rss_bytes").(float64) <= 0 {
+		t.Errorf("cpu_s %v, max_rss_bytes %v: want getrusage's values", m["cpu_s"], m["max_rss_bytes"])
+	}
+	// The table went to stdout.
+	for _, want := range []string{"connections", "p99.9", "handshake", "errors", "peak rss"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	// The HdrHistogram log: header, then interval lines that decode.
+	lb, _ := os.ReadFile(hist)
+	var n int64
+	for line := range strings.SplitSeq(strings.TrimSpace(string(lb)), "\n") {
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, `"`) {
+			continue
+		}
+		parts := strings.Split(line, ",")
+		ih, err := decodeHist(parts[len(parts)-1])
+		if len(parts) != 4 || err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		n += ih.TotalCount()
+	}
+	if !strings.Contains(string(lb), "#[Histogram log format version") || n != dh.TotalCount() {
+		t.Errorf("log has %d samples, result %d:\n%s", n, dh.TotalCount(), lb)
+	}
+}
+
+func lookup(m map[string]any, path string) any {
+	var v any = m
+	for p := range strings.SplitSeq(path, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[p]
+	}
+	return v
+}
+
+// Cancelling the run (what Ctrl-C does) returns the results so far.
+func TestCancelReturnsResultsSoFar(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for { // cancel once messages flow
+			if n, _ := srv.Stats(); n >= 50 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	res := runLoad(t, ctx, "-c", "10", "-r", "500", "-d", "1h", "-warmup", "0", srv.URL())
+	if !res.Interrupted || res.Messages.Received == 0 || res.DurationS <= 0 || res.DurationS > 600 {
+		t.Fatalf("interrupted %v, received %d, duration %.1f s", res.Interrupted, res.Messages.Received, res.DurationS)
+	}
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// buildBinary builds wsload once for the tests that need a process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "wsload-test-")
+		if binErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "wsload"), ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "wsload")
+}
+
+// Ctrl-C (SIGINT) on the process prints the table and writes the JSON of
+// what was measured so far.
+func TestSIGINT(t *testing.T) {
+	bin := buildBinary(t)
+	srv := startWSServer(t, wsserver.Options{})
+	out := filepath.Join(t.TempDir(), "out.json")
+	cmd := exec.Command(bin, "-c", "20", "-r", "400", "-d", "1h", "-warmup", "0", "-q", "-json", out, srv.URL())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for n, _ := srv.Stats(); n < 100 && time.Now().Before(deadline); n, _ = srv.Stats() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("no exit 60 s after SIGINT")
+	}
+	if !strings.Contains(stdout.String(), "interrupted: results so far") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	res, err := readResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Messages.Received == 0 {
+		t.Fatalf("interrupted %v, messages %+v", res.Interrupted, res.Messages)
+	}
+}
+
+// The open-file limit is raised to the hard limit, and a hard limit below
+// what -c needs is reported (the connections that do not fit then fail
+// with too_many_open_files, counted like any other error).
+func TestFileLimitReported(t *testing.T) {
+	bin := buildBinary(t)
+	srv := startWSServer(t, wsserver.Options{})
+	cmd := exec.Command("sh", "-c", `ulimit -n 40 && exec "$0" "$@"`, bin, "-c", "100", "-r", "100", "-d", "200ms", "-warmup", "0", "-q", "-json", "-", srv.URL())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	if !strings.Contains(stderr.String(), "open-file limit is 40 (hard limit 40)") {
+		t.Fatalf("stderr:\n%s", stderr.String())
+	}
+	var res Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	if res.ErrorsByKind["connect_too_many_open_files"] == 0 || res.Connections.Established == 0 {
+		t.Errorf("errors %v, connections %+v", res.ErrorsByKind, res.Connections)
+	}
+}
+
+// When the ephemeral ports towards a loopback target run out, wsload
+// connects from 127.0.0.2 (and so on).
+func TestSourceAddressFallback(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	var stderr bytes.Buffer
+	sa := newSourceAddrs(srv.URL(), &stderr)
+	if sa == nil {
+		t.Fatal("no source addresses for a 127.0.0.1 URL")
+	}
+	sa.dialer = func(d *net.Dialer, ctx context.Context, network, addr string) (net.Conn, error) {
+		if d.LocalAddr == nil { // as when 127.0.0.1 has no port left
+			return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	c, err := wsclient.Dial(context.Background(), srv.URL(), &wsclient.DialOptions{NetDial: sa.dial, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(wsclient.StatusNormal, "")
+	if ip := c.LocalAddr().(*net.TCPAddr).IP.String(); ip != "127.0.0.2" {
+		t.Errorf("local address %s, want 127.0.0.2", ip)
+	}
+	if !strings.Contains(stderr.String(), "now connecting from 127.0.0.2") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if newSourceAddrs("ws://example.com/", io.Discard) != nil || newSourceAddrs("ws+unix:///tmp/s", io.Discard) != nil {
+		t.Error("source addresses for a non-loopback target")
+	}
+}
+
+// The schedule: connection i's k-th message is message k*conns+i of the
+// run; firstAt finds the first one due at or after a time.
+func TestSchedule(t *testing.T) {
+	r := &runner{slots: make([]slot, 7), nsPer: 1e9 / 333.0}
+	for i := range r.slots {
+		for _, tm := range []int64{0, 1, 2_999_999, 3_003_003, 1e9, 123_456_789_012} {
+			k := r.firstAt(i, tm)
+			if r.at(i, k) < tm || (k > 0 && r.at(i, k-1) >= tm) {
+				t.Fatalf("firstAt(%d, %d) = %d: at %d, before %d", i, tm, k, r.at(i, k), r.at(i, k-1))
+			}
+		}
+	}
+	// Across connections the messages are evenly spread: message n at n/rate.
+	for n := range uint64(100) {
+		if got, want := r.at(int(n%7), n/7), int64(float64(n)*r.nsPer); got != want {
+			t.Fatalf("message %d at %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{}, 2},
+		{[]string{"http://x/"}, 2},
+		{[]string{"-mode", "flood", "ws://x/"}, 2},
+		{[]string{"-c", "0", "ws://x/"}, 2},
+		{[]string{"-mode", "recv", "-r", "10", "ws://x/"}, 2},
+		{[]string{"-H", "NoColon", "ws://x/"}, 2},
+		{[]string{"ws://x/", "ws://y/"}, 2},
+		{[]string{"-h"}, 0},
+	} {
+		if cfg, code := parseArgs(tc.args, io.Discard); cfg != nil || code != tc.code {
+			t.Errorf("%q: exit %d, want %d", tc.args, code, tc.code)
+		}
+	}
+	// Flags after the URL, as people type them.
+	cfg, _ := parseArgs([]string{"-c", "3", "ws://x/", "-r", "50", "-proxy", "socks5://u:pw@p:1080"}, io.Discard)
+	if cfg == nil || cfg.conns != 3 || cfg.rate != 50 || cfg.url != "ws://x/" {
+		t.Fatalf("%+v", cfg)
+	}
+	if strings.Contains(cfg.flags["proxy"], "pw") {
+		t.Errorf("proxy password in the flags: %q", cfg.flags["proxy"])
+	}
+}
