@@ -26,6 +26,9 @@ type testServer struct {
 	closeAfter int
 	// rejectEvery: every n-th handshake is answered 503.
 	rejectEvery int
+	// pause: after the first message, each connection stops reading for
+	// this long (its socket buffers fill and the client's writes block).
+	pause time.Duration
 
 	ln        net.Listener
 	wg        sync.WaitGroup
@@ -116,7 +119,9 @@ func (s *testServer) serve(c net.Conn) {
 		case ws.OpPong:
 			continue
 		}
-		s.msgs.Add(1)
+		if s.msgs.Add(1) == 1 && s.pause > 0 {
+			time.Sleep(s.pause)
+		}
 		out := ws.NewFrame(f.Header.OpCode, true, f.Payload)
 		if s.hold > 0 && len(held) < s.hold && echoed == 0 {
 			held = append(held, out)

@@ -121,6 +121,33 @@ func TestOpenLoopServerSlow(t *testing.T) {
 	}
 }
 
+// Latency counts from the intended send time even when the write itself
+// is late: the server stops reading for a second, the socket buffers fill
+// (1 MiB messages), the sender blocks, and the messages due meanwhile are
+// written late. Measured from the write, most would look fast.
+func TestLatencyFromIntendedTime(t *testing.T) {
+	srv := &testServer{pause: time.Second}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", "1", "-r", "50", "-s", "1048576", "-d", "1500ms", "-warmup", "0", "-drain", "60s", url)
+	checkScheduled(t, res)
+	if res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+		t.Fatalf("messages %+v errors %v", res.Messages, res.ErrorsByKind)
+	}
+	h, _ := decodeHist(res.Histogram)
+	// Messages 1..40 were due in the first 800 ms of the pause and read
+	// after it: each waited at least 200 ms. The socket buffers hold only
+	// a few of them, so the rest were written late.
+	var slow int64
+	for _, b := range h.Distribution() {
+		if b.From >= 200_000 {
+			slow += b.Count
+		}
+	}
+	if slow < 30 {
+		t.Errorf("%d of %d messages took 200 ms or more, want at least 30 (p50 %s)", slow, h.TotalCount(), us(res.LatencyUS.P50))
+	}
+}
+
 // Closed loop against the holding server: one message, never answered.
 // The contrast with TestOpenLoopServerHolds is the point of open loop.
 func TestClosedLoopServerHolds(t *testing.T) {
