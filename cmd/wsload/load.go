@@ -77,7 +77,7 @@ type slot struct {
 	idx int
 
 	mu       sync.Mutex
-	conn     *wsclient.Conn // nil while not connected
+	conn     conn // nil while not connected
 	gen      uint32         // connection generation (reconnections)
 	next     uint64         // next schedule index (open loop) or sequence number to send
 	owed     uint64         // open loop: indexes below owed are due
@@ -382,10 +382,17 @@ func (r *runner) dial(s *slot, first bool) {
 	go r.read(s, c, gen)
 }
 
-func (r *runner) dialOne() (*wsclient.Conn, time.Duration, error) {
+func (r *runner) dialOne() (conn, time.Duration, error) {
 	t0 := time.Now()
+	if r.cfg.tcpFloor {
+		c, err := dialTCP(r.dialCtx, r.cfg.url, len(r.tmpl), r.cfg.timeout, r.opts.NetDial)
+		return c, time.Since(t0), err
+	}
 	c, err := wsclient.Dial(r.dialCtx, r.cfg.url, r.opts)
-	return c, time.Since(t0), err
+	if err != nil {
+		return nil, 0, err // not a typed nil in the interface
+	}
+	return c, time.Since(t0), nil
 }
 
 // retry schedules a reconnection with backoff when -reconnect is set.
@@ -420,7 +427,7 @@ func (r *runner) stopTimers() {
 }
 
 // attach makes c the slot's connection and returns its generation.
-func (s *slot) attach(c *wsclient.Conn) uint32 {
+func (s *slot) attach(c conn) uint32 {
 	r := s.r
 	now := r.now()
 	s.mu.Lock()
@@ -461,7 +468,7 @@ func (s *slot) detach(gen uint32, err error) {
 
 // fail counts a send error on c (once per connection) and drops c; its
 // reader then returns and reconnects if asked to.
-func (s *slot) fail(c *wsclient.Conn, gen uint32, err error) {
+func (s *slot) fail(c conn, gen uint32, err error) {
 	s.mu.Lock()
 	count := s.gen == gen && s.conn == c && !s.counted
 	s.counted = true
@@ -570,7 +577,7 @@ func (r *runner) sender() {
 }
 
 // sendRange sends schedule indexes [from, to) of slot s on c.
-func (r *runner) sendRange(s *slot, c *wsclient.Conn, gen uint32, from, to uint64, buf []byte) {
+func (r *runner) sendRange(s *slot, c conn, gen uint32, from, to uint64, buf []byte) {
 	var err error
 	if to-from == 1 {
 		r.stampMsg(buf, from, r.at(s.idx, from))
@@ -657,7 +664,7 @@ func (r *runner) blast(lo, hi int) {
 }
 
 // read runs a connection's reader until the connection ends.
-func (r *runner) read(s *slot, c *wsclient.Conn, gen uint32) {
+func (r *runner) read(s *slot, c conn, gen uint32) {
 	defer r.bgWG.Done()
 	var err error
 	switch r.cfg.mode {
@@ -675,7 +682,7 @@ func (r *runner) read(s *slot, c *wsclient.Conn, gen uint32) {
 	r.retry(s)
 }
 
-func (r *runner) echoLoop(s *slot, c *wsclient.Conn) error {
+func (r *runner) echoLoop(s *slot, c conn) error {
 	var buf []byte
 	if !r.openLoop() {
 		buf = r.newBuf()
@@ -709,7 +716,7 @@ func (r *runner) echoLoop(s *slot, c *wsclient.Conn) error {
 }
 
 // sendNext is the closed loop's send: the next message, now.
-func (r *runner) sendNext(s *slot, c *wsclient.Conn, buf []byte) error {
+func (r *runner) sendNext(s *slot, c conn, buf []byte) error {
 	t := r.now()
 	if t >= r.mEnd.Load() {
 		return nil
@@ -780,7 +787,7 @@ func (r *runner) match(s *slot, op wsclient.Opcode, p []byte) (int64, bool) {
 
 // sinkLoop reads what a sink sends (normally nothing but the pong that
 // acknowledges every message sent before the ping).
-func (r *runner) sinkLoop(s *slot, c *wsclient.Conn, gen uint32) error {
+func (r *runner) sinkLoop(s *slot, c conn, gen uint32) error {
 	for {
 		f, err := c.RecvFrame()
 		if err != nil {
@@ -801,7 +808,7 @@ func (r *runner) sinkLoop(s *slot, c *wsclient.Conn, gen uint32) error {
 
 // recvLoop counts what the server pushes; the latency histogram gets the
 // gaps between consecutive messages.
-func (r *runner) recvLoop(s *slot, c *wsclient.Conn) error {
+func (r *runner) recvLoop(s *slot, c conn) error {
 	for {
 		_, p, err := c.Recv()
 		if err != nil {

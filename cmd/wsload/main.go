@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.progressOut = stderr
 	if !cfg.progress && !cfg.quiet && isTerminal(stderr) {
 		cfg.progress = true
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "wsload: -cpuprofile: %v\n", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	res, err := load(ctx, cfg, stderr)
 	if err != nil {
@@ -109,8 +124,10 @@ type config struct {
 	protocols  []string
 	compress   bool
 	insecure   bool
+	cpuProfile string
 	flags      map[string]string // as given, secrets redacted (for the JSON)
 	unixSocket bool
+	tcpFloor   bool // tcp://: the same frames over raw TCP to a byte echo server
 
 	progressOut io.Writer
 }
@@ -127,7 +144,9 @@ const usageHead = `Usage: wsload [flags] URL
 A WebSocket load generator: -c connections, opened at -ramp per second, send
 -r messages per second between them (open loop; latency is measured from each
 message's intended send time), for -d after the ramp and a -warmup. URL is
-ws://, wss://, ws+unix:///path or wss+unix:///path.
+ws://, wss://, ws+unix:///path or wss+unix:///path; tcp://host:port sends
+the same client frames over plain TCP to a byte echo server and reads them
+back: the floor a WebSocket round trip can be compared with.
 
 merge combines the -json results of runs on several machines into one (totals
 added, histograms merged, percentiles recomputed) and prints it on stdout.
@@ -162,6 +181,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, int) {
 	fs.Var(&protos, "subprotocol", "offer `subprotocol` (repeatable, or comma-separated)")
 	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "wss: do not verify the server's certificate")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of wsload itself to `file`")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.PrintDefaults()
@@ -205,8 +225,10 @@ func parseArgs(args []string, stderr io.Writer) (*config, int) {
 	case "ws", "wss":
 	case "ws+unix", "wss+unix":
 		cfg.unixSocket = true
+	case "tcp":
+		cfg.tcpFloor = true
 	default:
-		return bad("URL %q: want ws://, wss://, ws+unix:// or wss+unix://", u.Redacted())
+		return bad("URL %q: want ws://, wss://, ws+unix:// or wss+unix:// (or tcp:// for the raw TCP floor)", u.Redacted())
 	}
 	switch cfg.mode {
 	case "echo", "send", "recv":
@@ -240,6 +262,9 @@ func parseArgs(args []string, stderr io.Writer) (*config, int) {
 		}
 		cfg.payload = b
 		cfg.size = len(b)
+	}
+	if cfg.tcpFloor && cfg.mode != "echo" {
+		return bad("tcp:// (the raw TCP floor) is for echo mode only")
 	}
 	if cfg.mode == "recv" && (set["r"] || set["s"] || set["payload"] || set["text"]) {
 		return bad("-mode recv sends nothing: -r, -s, -payload and -text do not apply (the server decides what it pushes)")

@@ -570,3 +570,39 @@ func TestParseArgs(t *testing.T) {
 		t.Errorf("proxy password in the flags: %q", cfg.flags["proxy"])
 	}
 }
+
+// tcp:// is the floor: the same frames through a plain TCP byte echo.
+func TestTCPFloor(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer ln.Close()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				io.Copy(c, c)
+			}()
+		}
+	}()
+	for _, size := range []string{"64", "1000", "70000"} {
+		res := runLoad(t, context.Background(), "-c", "5", "-r", "200", "-s", size, "-d", "300ms", "-warmup", "0", "tcp://"+ln.Addr().String())
+		if res.Messages.Sent == 0 || res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+			t.Fatalf("size %s: messages %+v errors %v", size, res.Messages, res.ErrorsByKind)
+		}
+	}
+	if cfg, _ := parseArgs([]string{"-mode", "send", "tcp://127.0.0.1:1"}, io.Discard); cfg != nil {
+		t.Error("tcp:// accepted in send mode")
+	}
+}
