@@ -122,7 +122,7 @@ func (c *tcpConn) Recv() (wsclient.Opcode, []byte, error) {
 }
 
 func (c *tcpConn) RecvFrame() (wsclient.Frame, error) { return wsclient.Frame{}, errTCPFloor }
-func (c *tcpConn) Ping([]byte) error                 { return errTCPFloor }
+func (c *tcpConn) Ping([]byte) error                  { return errTCPFloor }
 func (c *tcpConn) Close(wsclient.StatusCode, string) error {
 	return c.nc.Close()
 }

@@ -77,13 +77,13 @@ type slot struct {
 	idx int
 
 	mu       sync.Mutex
-	conn     conn // nil while not connected
-	gen      uint32         // connection generation (reconnections)
-	next     uint64         // next schedule index (open loop) or sequence number to send
-	owed     uint64         // open loop: indexes below owed are due
-	queued   bool           // in r.ready, or held by a sender
-	counted  bool           // this connection's failure was counted already
-	wantPing bool           // send mode: acknowledge with a ping once all is sent
+	conn     conn   // nil while not connected
+	gen      uint32 // connection generation (reconnections)
+	next     uint64 // next schedule index (open loop) or sequence number to send
+	owed     uint64 // open loop: indexes below owed are due
+	queued   bool   // in r.ready, or held by a sender
+	counted  bool   // this connection's failure was counted already
+	wantPing bool   // send mode: acknowledge with a ping once all is sent
 	pinged   bool
 	acked    bool
 	ackable  int64 // send mode: measured messages sent on this connection, not yet acknowledged
