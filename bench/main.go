@@ -7,6 +7,7 @@
 //	cd bench && go run .                 # everything, a few minutes
 //	go run . -quick                      # ~30 s smoke, written to a temp dir
 //	go run . -scenarios send,echo -libs wsclient,gws
+//	go run . -scenarios load             # wsload vs artillery, tsung, Node ws (load.go)
 //
 // Results go to results/results.md (Markdown tables, ratios against the
 // best peer), results/results.json and results/chart.svg.
@@ -29,7 +30,7 @@ func main() {
 		rounds    = flag.Int("rounds", 5, "rounds per cell (interleaved across libraries); medians are reported")
 		cell      = flag.Duration("d", 200*time.Millisecond, "timed duration of one cell (a warm-up of d/5 precedes it)")
 		idle      = flag.Int("idle", 2000, "connections for the idle-memory scenario")
-		scenarioF = flag.String("scenarios", "", "comma-separated scenarios (default all): "+strings.Join(scenarioNames(), ","))
+		scenarioF = flag.String("scenarios", "", "comma-separated scenarios (default all but load): "+strings.Join(scenarioNames(), ",")+"; load (opt-in: wsload vs artillery, tsung, Node ws; see load.go)")
 		libsF     = flag.String("libs", "", "comma-separated libraries (default all): "+strings.Join(allLibNames(), ","))
 		out       = flag.String("out", "", "output directory (default results, or a temp dir with -quick)")
 		note      = flag.String("note", "", "a note printed at the top of results.md (e.g. about the machine)")
@@ -47,6 +48,18 @@ func main() {
 		if *quick {
 			*out = filepath.Join(os.TempDir(), "wsclient-bench-quick")
 		}
+	}
+	// The load scenario drives other programs and writes its own report
+	// (load.md, load.json); it runs only when asked for.
+	if want := splitList(*scenarioF); slices.Contains(want, "load") {
+		if err := runLoadScenario(*quick, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: load:", err)
+			os.Exit(1)
+		}
+		if want = slices.DeleteFunc(want, func(s string) bool { return s == "load" }); len(want) == 0 {
+			return
+		}
+		*scenarioF = strings.Join(want, ",")
 	}
 	if *report != "" {
 		if err := rerender(*report, *out); err != nil {
