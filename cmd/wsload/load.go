@@ -249,11 +249,11 @@ func load(ctx context.Context, cfg *config, stderr io.Writer) (*Result, error) {
 	// Stop sending; keep reading what is still on its way.
 	r.stopping.Store(true)
 	now := r.now()
-	if r.mStart.Load() == math.MaxInt64 {
-		r.mStart.Store(now) // interrupted during the ramp: nothing was measured
+	if now < r.mStart.Load() {
+		r.mStart.Store(now) // interrupted before the window: nothing was measured
 	}
 	if now < r.mEnd.Load() {
-		r.mEnd.Store(max(now, r.mStart.Load()))
+		r.mEnd.Store(now)
 	}
 	close(r.stopCh)
 	r.dialCancel()
@@ -505,9 +505,12 @@ func (r *runner) schedule(lo, hi int) {
 	i, k := lo, uint64(0)
 	for {
 		t := r.at(i, k)
-		if t >= r.mEnd.Load() || !r.sleepUntil(t, tm) {
+		if t >= r.mEnd.Load() {
 			return
 		}
+		r.sleepUntil(t, tm)
+		// After the end (or Ctrl-C, which moves the end to now) every
+		// message due before it is still handed out.
 		now, end := r.now(), r.mEnd.Load()
 		for t <= now && t < end {
 			r.slots[i].due(k)
@@ -519,19 +522,20 @@ func (r *runner) schedule(lo, hi int) {
 	}
 }
 
-// sleepUntil sleeps until time t (ns since base); false if sending stopped.
-func (r *runner) sleepUntil(t int64, tm *time.Timer) bool {
+// sleepUntil sleeps until time t (ns since base), or until sending stops
+// (the end of the window then is at or before now).
+func (r *runner) sleepUntil(t int64, tm *time.Timer) {
 	for {
 		d := time.Duration(t - r.now())
 		if d <= 0 {
-			return true
+			return
 		}
 		if d > 2*time.Millisecond {
 			tm.Reset(d - time.Millisecond)
 			select {
 			case <-tm.C:
 			case <-r.stopCh:
-				return false
+				return
 			}
 			continue
 		}

@@ -82,25 +82,27 @@ func checkScheduled(t *testing.T, res *Result) {
 // latency counts from the intended send time, so a server that makes
 // messages wait is charged for the wait of every one of them.
 func TestOpenLoopServerHolds(t *testing.T) {
-	// The server echoes nothing until it has 50 messages: a client that
+	// The server echoes nothing until it has 100 messages: a client that
 	// waited for echoes (closed loop, or a schedule that slips behind a
 	// blocked connection) would never get there.
-	srv := &testServer{hold: 50}
+	srv := &testServer{hold: 100}
 	url := srv.start(t)
-	res := runLoad(t, context.Background(), "-c", "1", "-r", "100", "-d", "600ms", "-warmup", "0", "-drain", "20s", url)
+	res := runLoad(t, context.Background(), "-c", "1", "-r", "100", "-d", "1200ms", "-warmup", "0", "-drain", "20s", url)
 	checkScheduled(t, res)
 	if res.Messages.Received != res.Messages.Sent || res.Messages.Lost != 0 || res.Errors != 0 {
 		t.Fatalf("sent %d received %d lost %d errors %v", res.Messages.Sent, res.Messages.Received, res.Messages.Lost, res.ErrorsByKind)
 	}
-	// Message j (10 ms apart) waits for message 49 to be sent: at least
-	// (49-j)*10 ms, whatever the machine's load. A closed-loop measurement
-	// would report one wait, not 49.
+	// Message j (10 ms apart) waits for message 99 to be sent: at least
+	// (99-j)*10 ms, whatever the machine's load. The window holds 120
+	// messages from j = m0, m0 being 0 unless the machine stalled between
+	// the connection and the start of the window (up to 300 ms is fine
+	// here). A closed-loop measurement would report one wait, not 99.
 	l := res.LatencyUS
 	if l.Max < 400_000 {
-		t.Errorf("max latency %s: the first message waited at least 480 ms for the 50th", us(l.Max))
+		t.Errorf("max latency %s: the first message waited at least 990 ms for the 100th", us(l.Max))
 	}
 	if l.P50 < 100_000 {
-		t.Errorf("p50 %s: at least 39 of ~60 messages waited 100 ms or more", us(l.P50))
+		t.Errorf("p50 %s: at least 60 of 120 messages waited 100 ms or more", us(l.P50))
 	}
 }
 
@@ -128,15 +130,16 @@ func TestOpenLoopServerSlow(t *testing.T) {
 func TestLatencyFromIntendedTime(t *testing.T) {
 	srv := &testServer{pause: time.Second}
 	url := srv.start(t)
-	res := runLoad(t, context.Background(), "-c", "1", "-r", "50", "-s", "1048576", "-d", "1500ms", "-warmup", "0", "-drain", "60s", url)
+	res := runLoad(t, context.Background(), "-c", "1", "-r", "100", "-s", "1048576", "-d", "1500ms", "-warmup", "0", "-drain", "60s", url)
 	checkScheduled(t, res)
 	if res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
 		t.Fatalf("messages %+v errors %v", res.Messages, res.ErrorsByKind)
 	}
 	h, _ := decodeHist(res.Histogram)
-	// Messages 1..40 were due in the first 800 ms of the pause and read
-	// after it: each waited at least 200 ms. The socket buffers hold only
-	// a few of them, so the rest were written late.
+	// Messages 1..80 were due in the first 800 ms of the pause and read
+	// after it: each waited at least 200 ms (at least 30 of them are in the
+	// window unless the machine stalled 500 ms before it began). The socket
+	// buffers hold only a few of them, so most were written late.
 	var slow int64
 	for _, b := range h.Distribution() {
 		if b.From >= 200_000 {
@@ -154,8 +157,9 @@ func TestClosedLoopServerHolds(t *testing.T) {
 	srv := &testServer{hold: 50}
 	url := srv.start(t)
 	res := runLoad(t, context.Background(), "-c", "1", "-d", "300ms", "-warmup", "0", "-drain", "100ms", url)
-	if res.Messages.Sent != 1 || res.Messages.Received != 0 || res.Messages.Lost != 1 {
-		t.Fatalf("closed loop: sent %d received %d lost %d; want 1, 0, 1", res.Messages.Sent, res.Messages.Received, res.Messages.Lost)
+	// The one message may fall in the window or just before it.
+	if n := srv.msgs.Load(); n != 1 || res.Messages.Sent > 1 || res.Messages.Received != 0 || res.Messages.Lost != res.Messages.Sent {
+		t.Fatalf("closed loop: the server got %d messages; sent %d received %d lost %d; want 1, <= 1, 0, = sent", n, res.Messages.Sent, res.Messages.Received, res.Messages.Lost)
 	}
 }
 
@@ -391,7 +395,7 @@ func TestCancelReturnsResultsSoFar(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for { // cancel once messages flow
-			if n, _ := srv.Stats(); n >= 50 {
+			if n, _ := srv.Stats(); n >= 200 {
 				cancel()
 				return
 			}
@@ -401,6 +405,32 @@ func TestCancelReturnsResultsSoFar(t *testing.T) {
 	res := runLoad(t, ctx, "-c", "10", "-r", "500", "-d", "1h", "-warmup", "0", srv.URL())
 	if !res.Interrupted || res.Messages.Received == 0 || res.DurationS <= 0 || res.DurationS > 600 {
 		t.Fatalf("interrupted %v, received %d, duration %.1f s", res.Interrupted, res.Messages.Received, res.DurationS)
+	}
+}
+
+// Cancelled before the measured window began: nothing measured, and the
+// run ends at once rather than at the end of the warm-up.
+func TestCancelDuringWarmup(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for {
+			if n, _ := srv.Stats(); n >= 100 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	done := make(chan *Result, 1)
+	go func() { done <- runLoad(t, ctx, "-c", "5", "-r", "500", "-d", "1h", "-warmup", "1h", srv.URL()) }()
+	select {
+	case res := <-done:
+		if !res.Interrupted || res.Messages.Sent != 0 || res.Messages.Received != 0 || res.DurationS != 0 {
+			t.Fatalf("interrupted %v, messages %+v, duration %v: want nothing measured", res.Interrupted, res.Messages, res.DurationS)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("no result 60 s after the cancel")
 	}
 }
 
@@ -442,7 +472,7 @@ func TestSIGINT(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for n, _ := srv.Stats(); n < 100 && time.Now().Before(deadline); n, _ = srv.Stats() {
+	for n, _ := srv.Stats(); n < 200 && time.Now().Before(deadline); n, _ = srv.Stats() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
