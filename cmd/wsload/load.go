@@ -48,6 +48,7 @@ type runner struct {
 	tmpl     []byte // the message; its first stampLen bytes are rewritten per message when stamp is set
 	stamp    bool   // messages carry a sequence number and a timestamp
 	stampLen int
+	bufs     sync.Pool // *[]byte copies of tmpl to stamp
 
 	slots []slot
 
@@ -165,7 +166,26 @@ func (r *runner) firstAt(i int, t int64) uint64 {
 
 func (r *runner) measured(t int64) bool { return t >= r.mStart.Load() && t < r.mEnd.Load() }
 
-func (r *runner) newBuf() []byte { return bytes.Clone(r.tmpl) }
+// getBuf returns a message buffer to stamp: the template itself when
+// messages are not stamped (it is only read), else a pooled copy. The
+// engine copies a message while masking it, so a buffer is free again as
+// soon as Send or Queue returns.
+func (r *runner) getBuf() *[]byte {
+	if !r.stamp {
+		return &r.tmpl
+	}
+	if b, ok := r.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := bytes.Clone(r.tmpl)
+	return &b
+}
+
+func (r *runner) putBuf(b *[]byte) {
+	if r.stamp {
+		r.bufs.Put(b)
+	}
+}
 
 // stampMsg writes the sequence number and the intended send time into buf.
 func (r *runner) stampMsg(buf []byte, seq uint64, t int64) {
@@ -229,7 +249,8 @@ func load(ctx context.Context, cfg *config, stderr io.Writer) (*Result, error) {
 		}
 	}
 	if cfg.mode != "recv" && (r.openLoop() || cfg.mode == "send") {
-		for range min(64, cfg.conns) {
+		// Each sender holds a message buffer: fewer of them for big messages.
+		for range min(64, cfg.conns, max(4, (256<<20)/max(len(r.tmpl), 1))) {
 			r.sendWG.Add(1)
 			go r.sender()
 		}
@@ -547,7 +568,9 @@ func (r *runner) sleepUntil(t int64, tm *time.Timer) {
 // everything a slot owes (queued into one write), and the send-mode pings.
 func (r *runner) sender() {
 	defer r.sendWG.Done()
-	buf := r.newBuf()
+	b := r.getBuf()
+	defer r.putBuf(b)
+	buf := *b
 	for {
 		var s *slot
 		select {
@@ -628,7 +651,9 @@ func (r *runner) countSent(s *slot, gen uint32, all, measured int64) {
 // one message each, as fast as they take them.
 func (r *runner) blast(lo, hi int) {
 	defer r.schedWG.Done()
-	buf := r.newBuf()
+	b := r.getBuf()
+	defer r.putBuf(b)
+	buf := *b
 	for {
 		any := false
 		for i := lo; i < hi; i++ {
@@ -687,10 +712,9 @@ func (r *runner) read(s *slot, c conn, gen uint32) {
 }
 
 func (r *runner) echoLoop(s *slot, c conn) error {
-	var buf []byte
-	if !r.openLoop() {
-		buf = r.newBuf()
-		if err := r.sendNext(s, c, buf); err != nil {
+	closed := !r.openLoop()
+	if closed {
+		if err := r.sendNext(s, c); err != nil {
 			return err
 		}
 	}
@@ -711,8 +735,8 @@ func (r *runner) echoLoop(s *slot, c conn) error {
 		if m {
 			s.recv.Add(1)
 		}
-		if buf != nil {
-			if err := r.sendNext(s, c, buf); err != nil {
+		if closed {
+			if err := r.sendNext(s, c); err != nil {
 				return err
 			}
 		}
@@ -720,7 +744,7 @@ func (r *runner) echoLoop(s *slot, c conn) error {
 }
 
 // sendNext is the closed loop's send: the next message, now.
-func (r *runner) sendNext(s *slot, c conn, buf []byte) error {
+func (r *runner) sendNext(s *slot, c conn) error {
 	t := r.now()
 	if t >= r.mEnd.Load() {
 		return nil
@@ -728,9 +752,12 @@ func (r *runner) sendNext(s *slot, c conn, buf []byte) error {
 	seq := s.next
 	s.next++
 	s.sentAt = t
-	r.stampMsg(buf, seq, t)
+	b := r.getBuf()
+	r.stampMsg(*b, seq, t)
 	s.inflight.Add(1)
-	if err := c.Send(r.op, buf); err != nil {
+	err := c.Send(r.op, *b)
+	r.putBuf(b)
+	if err != nil {
 		return err
 	}
 	m := int64(0)

@@ -153,9 +153,9 @@ func (res *Result) writeTable(w io.Writer) {
 	if res.Rate.Target > 0 {
 		loop = fmt.Sprintf("open loop at %s msg/s", num(res.Rate.Target))
 	}
-	p("wsload %s, %s mode, %d connections, %s", res.URL, res.Mode, res.Connections.Target, loop)
+	p("wsload %s, %s mode, %d connections", res.URL, res.Mode, res.Connections.Target)
 	if res.Mode != "recv" {
-		p(", %d B messages", res.Messages.Size)
+		p(", %s, %d B messages", loop, res.Messages.Size)
 	}
 	if res.Machines > 1 {
 		p(", %d machines merged", res.Machines)
