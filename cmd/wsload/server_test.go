@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,9 @@ type testServer struct {
 	closeAfter int
 	// rejectEvery: every n-th handshake is answered 503.
 	rejectEvery int
+	// header: handshakes without this "Name: value" header are refused
+	// (400); protocol: the subprotocol accepted.
+	header, protocol string
 	// pause: after the first message, each connection stops reading for
 	// this long (its socket buffers fill and the client's writes block).
 	pause time.Duration
@@ -87,6 +91,23 @@ func (s *testServer) serve(c net.Conn) {
 	u := ws.Upgrader{}
 	if s.rejectEvery > 0 && n%int64(s.rejectEvery) == 0 {
 		u.OnRequest = func([]byte) error { return ws.RejectConnectionError(ws.RejectionStatus(503)) }
+	}
+	if s.header != "" {
+		name, value, _ := strings.Cut(s.header, ": ")
+		found := false
+		u.OnHeader = func(k, v []byte) error {
+			found = found || (strings.EqualFold(string(k), name) && string(v) == value)
+			return nil
+		}
+		u.OnBeforeUpgrade = func() (ws.HandshakeHeader, error) {
+			if !found {
+				return nil, ws.RejectConnectionError(ws.RejectionStatus(400))
+			}
+			return nil, nil
+		}
+	}
+	if s.protocol != "" {
+		u.Protocol = func(p []byte) bool { return string(p) == s.protocol }
 	}
 	if _, err := u.Upgrade(c); err != nil {
 		return

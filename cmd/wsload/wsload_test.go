@@ -285,6 +285,20 @@ func TestSendAndRecvModes(t *testing.T) {
 	})
 }
 
+// -H and -subprotocol reach the handshake.
+func TestHandshakeOptions(t *testing.T) {
+	srv := &testServer{header: "X-Wsload-Test: yes", protocol: "chat"}
+	url := srv.start(t)
+	res := runLoad(t, context.Background(), "-c", "3", "-r", "30", "-d", "200ms", "-warmup", "0", "-H", "X-Wsload-Test: yes", "-subprotocol", "other,chat", url)
+	if res.Connections.Established != 3 || res.Errors != 0 {
+		t.Fatalf("with the header: connections %+v errors %v", res.Connections, res.ErrorsByKind)
+	}
+	res = runLoad(t, context.Background(), "-c", "3", "-r", "30", "-d", "200ms", "-warmup", "0", url)
+	if res.ErrorsByKind["handshake_status_400"] != 3 {
+		t.Fatalf("without the header: errors %v", res.ErrorsByKind)
+	}
+}
+
 func TestPayloadFile(t *testing.T) {
 	srv := startWSServer(t, wsserver.Options{})
 	f := filepath.Join(t.TempDir(), "msg.json")
