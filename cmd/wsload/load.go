@@ -90,6 +90,8 @@ type slot struct {
 	ackable  int64 // send mode: measured messages sent on this connection, not yet acknowledged
 	fails    int   // consecutive failures, for the reconnect backoff
 	timer    *time.Timer
+	wfd      int // the socket's descriptor, for writeFits (-1: unknown)
+	sndbuf   int // its SO_SNDBUF
 
 	inflight atomic.Int64 // sent on this connection, not yet echoed
 
@@ -451,8 +453,10 @@ func (r *runner) stopTimers() {
 func (s *slot) attach(c conn) uint32 {
 	r := s.r
 	now := r.now()
+	fd, sndbuf := sockInfo(c)
 	s.mu.Lock()
 	s.conn = c
+	s.wfd, s.sndbuf = fd, sndbuf
 	s.gen++
 	s.counted, s.wantPing, s.pinged, s.acked = false, false, false, false
 	s.ackable = 0
@@ -502,19 +506,31 @@ func (s *slot) fail(c conn, gen uint32, err error) {
 
 // due marks schedule index k of the slot as due and hands the slot to the
 // senders unless it is with them already.
-func (s *slot) due(k uint64) {
+//
+// The scheduler sends by itself when the socket's send queue shows the
+// write cannot block (a wake-up of a sender costs more CPU than the send):
+// a connection whose server stops reading then goes to the senders, and
+// never holds up the schedule of the others. buf is the scheduler's.
+func (s *slot) due(k uint64, buf []byte) {
 	s.mu.Lock()
 	if s.conn == nil || k < s.next {
 		s.mu.Unlock()
 		return
 	}
 	s.owed = max(s.owed, k+1)
-	push := !s.queued
-	s.queued = true
-	s.mu.Unlock()
-	if push {
-		s.r.ready <- s // never blocks: a slot is in the channel at most once
+	if s.queued {
+		s.mu.Unlock()
+		return
 	}
+	s.queued = true
+	fd, sndbuf, n := s.wfd, s.sndbuf, int(s.owed-s.next)*(len(s.r.tmpl)+64)
+	s.mu.Unlock()
+	if fd >= 0 && writeFits(fd, n, sndbuf) {
+		for s.r.sendOwed(s, buf) {
+		}
+		return
+	}
+	s.r.ready <- s // never blocks: a slot is in the channel at most once
 }
 
 // schedule walks the open-loop schedule of slots [lo, hi) in time order,
@@ -523,18 +539,23 @@ func (r *runner) schedule(lo, hi int) {
 	defer r.schedWG.Done()
 	tm := time.NewTimer(time.Hour)
 	defer tm.Stop()
+	sl := newSleeper()
+	defer sl.close()
+	b := r.getBuf()
+	defer r.putBuf(b)
+	buf := *b
 	i, k := lo, uint64(0)
 	for {
 		t := r.at(i, k)
 		if t >= r.mEnd.Load() {
 			return
 		}
-		r.sleepUntil(t, tm)
+		r.sleepUntil(t, tm, sl)
 		// After the end (or Ctrl-C, which moves the end to now) every
 		// message due before it is still handed out.
 		now, end := r.now(), r.mEnd.Load()
 		for t <= now && t < end {
-			r.slots[i].due(k)
+			r.slots[i].due(k, buf)
 			if i++; i == hi {
 				i, k = lo, k+1
 			}
@@ -545,7 +566,7 @@ func (r *runner) schedule(lo, hi int) {
 
 // sleepUntil sleeps until time t (ns since base), or until sending stops
 // (the end of the window then is at or before now).
-func (r *runner) sleepUntil(t int64, tm *time.Timer) {
+func (r *runner) sleepUntil(t int64, tm *time.Timer, sl *sleeper) {
 	for {
 		d := time.Duration(t - r.now())
 		if d <= 0 {
@@ -560,7 +581,7 @@ func (r *runner) sleepUntil(t int64, tm *time.Timer) {
 			}
 			continue
 		}
-		shortSleep(d)
+		sl.sleep(d)
 	}
 }
 
@@ -578,29 +599,35 @@ func (r *runner) sender() {
 		case <-r.done:
 			return
 		}
-		for {
-			s.mu.Lock()
-			c, gen, from, to := s.conn, s.gen, s.next, s.owed
-			if c != nil && to > from {
-				s.next = to
-				s.inflight.Add(int64(to - from))
-				s.mu.Unlock()
-				r.sendRange(s, c, gen, from, to, buf)
-				continue
-			}
-			if c != nil && s.wantPing && !s.pinged {
-				s.pinged = true
-				s.mu.Unlock()
-				if err := c.Ping([]byte(ackToken)); err != nil {
-					s.fail(c, gen, err)
-				}
-				continue
-			}
-			s.queued = false
-			s.mu.Unlock()
-			break
+		for r.sendOwed(s, buf) {
 		}
 	}
+}
+
+// sendOwed sends what slot s owes (or its send-mode ping) and reports
+// whether there was anything; when there was not, the slot is no longer
+// queued. The caller holds the slot (queued).
+func (r *runner) sendOwed(s *slot, buf []byte) bool {
+	s.mu.Lock()
+	c, gen, from, to := s.conn, s.gen, s.next, s.owed
+	if c != nil && to > from {
+		s.next = to
+		s.inflight.Add(int64(to - from))
+		s.mu.Unlock()
+		r.sendRange(s, c, gen, from, to, buf)
+		return true
+	}
+	if c != nil && s.wantPing && !s.pinged {
+		s.pinged = true
+		s.mu.Unlock()
+		if err := c.Ping([]byte(ackToken)); err != nil {
+			s.fail(c, gen, err)
+		}
+		return true
+	}
+	s.queued = false
+	s.mu.Unlock()
+	return false
 }
 
 // sendRange sends schedule indexes [from, to) of slot s on c.

@@ -7,6 +7,19 @@ import (
 	"time"
 )
 
-func shortSleep(d time.Duration) { time.Sleep(d) }
+// sleeper waits for short durations; without timerfd, with time.Sleep.
+type sleeper struct{}
+
+func newSleeper() *sleeper { return &sleeper{} }
+
+func (s *sleeper) sleep(d time.Duration) { time.Sleep(d) }
+
+func (s *sleeper) close() {}
+
+const haveOutq = false
+
+func rawSock(rc syscall.RawConn) (fd, sndbuf int) { return -1, 0 }
+
+func writeFits(fd, n, sndbuf int) bool { return false }
 
 func bindNoPort(network, address string, c syscall.RawConn) error { return nil }
