@@ -33,6 +33,8 @@ type testServer struct {
 	// pause: after the first message, each connection stops reading for
 	// this long (its socket buffers fill and the client's writes block).
 	pause time.Duration
+	// pauseFirst: the same, for the first connection only.
+	pauseFirst time.Duration
 
 	ln        net.Listener
 	wg        sync.WaitGroup
@@ -88,6 +90,9 @@ func (s *testServer) start(t *testing.T) string {
 
 func (s *testServer) serve(c net.Conn) {
 	n := s.handshake.Add(1)
+	if n == 1 && s.pauseFirst > 0 { // a small fixed buffer: the client's writes block sooner
+		c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	}
 	u := ws.Upgrader{}
 	if s.rejectEvery > 0 && n%int64(s.rejectEvery) == 0 {
 		u.OnRequest = func([]byte) error { return ws.RejectConnectionError(ws.RejectionStatus(503)) }
@@ -142,6 +147,10 @@ func (s *testServer) serve(c net.Conn) {
 		}
 		if s.msgs.Add(1) == 1 && s.pause > 0 {
 			time.Sleep(s.pause)
+		}
+		if n == 1 && s.pauseFirst > 0 {
+			time.Sleep(s.pauseFirst)
+			s.pauseFirst = 0 // read by this connection's goroutine only
 		}
 		out := ws.NewFrame(f.Header.OpCode, true, f.Payload)
 		if s.hold > 0 && len(held) < s.hold && echoed == 0 {

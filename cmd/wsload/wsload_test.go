@@ -151,6 +151,33 @@ func TestLatencyFromIntendedTime(t *testing.T) {
 	}
 }
 
+// A connection whose server stops reading must not hold up the others:
+// the schedulers send by themselves only while a socket has room, and hand
+// a full one to the senders.
+func TestStalledConnectionDoesNotStallOthers(t *testing.T) {
+	srv := &testServer{pauseFirst: 2500 * time.Millisecond}
+	url := srv.start(t)
+	// 8 connections, so that the stalled one shares its scheduler with
+	// others (there are at most 4 schedulers).
+	res := runLoad(t, context.Background(), "-c", "8", "-r", "100", "-s", "1048576", "-d", "2s", "-warmup", "0", "-drain", "60s", url)
+	if res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+		t.Fatalf("messages %+v errors %v", res.Messages, res.ErrorsByKind)
+	}
+	// 7 of 8 connections were served all along. Had the stalled one held
+	// up its scheduler, the messages of the others on that scheduler (3/8
+	// or more) would have waited seconds too.
+	h, _ := decodeHist(res.Histogram)
+	var fast int64
+	for _, b := range h.Distribution() {
+		if b.To <= 500_000 {
+			fast += b.Count
+		}
+	}
+	if fast < h.TotalCount()*7/10 {
+		t.Errorf("%d of %d messages under 500 ms: the stalled connection held up the others (p50 %s)", fast, h.TotalCount(), us(res.LatencyUS.P50))
+	}
+}
+
 // Closed loop against the holding server: one message, never answered.
 // The contrast with TestOpenLoopServerHolds is the point of open loop.
 func TestClosedLoopServerHolds(t *testing.T) {
