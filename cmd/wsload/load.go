@@ -504,34 +504,44 @@ func (s *slot) fail(c conn, gen uint32, err error) {
 	c.Abort()
 }
 
-// due marks schedule index k of the slot as due and hands the slot to the
-// senders unless it is with them already.
-//
-// The scheduler sends by itself when the socket's send queue shows the
-// write cannot block (a wake-up of a sender costs more CPU than the send):
-// a connection whose server stops reading then goes to the senders, and
-// never holds up the schedule of the others. buf is the scheduler's.
-func (s *slot) due(k uint64, buf []byte) {
+// due marks schedule index k of the slot as due; it reports whether the
+// slot was not queued yet (the caller then sends or hands it over).
+func (s *slot) due(k uint64) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.conn == nil || k < s.next {
-		s.mu.Unlock()
-		return
+		return false
 	}
 	s.owed = max(s.owed, k+1)
 	if s.queued {
-		s.mu.Unlock()
-		return
+		return false
 	}
 	s.queued = true
-	fd, sndbuf, n := s.wfd, s.sndbuf, int(s.owed-s.next)*(len(s.r.tmpl)+64)
-	s.mu.Unlock()
-	if fd >= 0 && writeFits(fd, n, sndbuf) {
-		for s.r.sendOwed(s, buf) {
-		}
-		return
-	}
-	s.r.ready <- s // never blocks: a slot is in the channel at most once
+	return true
 }
+
+// dispatch sends what a newly queued slot owes. The scheduler sends by
+// itself when the socket's send queue shows the write cannot block (a
+// wake-up of a sender costs more CPU than the send), for the first few
+// slots of a wake-up; the others, and any connection whose server is not
+// reading, go to the senders, so that a full socket never holds up the
+// schedule and a scheduler that fell behind gets help.
+func (r *runner) dispatch(s *slot, inline bool, buf []byte) {
+	if inline {
+		s.mu.Lock()
+		fd, sndbuf, n := s.wfd, s.sndbuf, int(s.owed-s.next)*(len(r.tmpl)+64)
+		s.mu.Unlock()
+		if fd >= 0 && writeFits(fd, n, sndbuf) {
+			for r.sendOwed(s, buf) {
+			}
+			return
+		}
+	}
+	r.ready <- s // never blocks: a slot is in the channel at most once
+}
+
+// inlineMax is how many slots a scheduler sends to by itself per wake-up.
+const inlineMax = 8
 
 // schedule walks the open-loop schedule of slots [lo, hi) in time order,
 // sleeping until each message is due.
@@ -544,6 +554,7 @@ func (r *runner) schedule(lo, hi int) {
 	b := r.getBuf()
 	defer r.putBuf(b)
 	buf := *b
+	var batch []*slot
 	i, k := lo, uint64(0)
 	for {
 		t := r.at(i, k)
@@ -552,14 +563,22 @@ func (r *runner) schedule(lo, hi int) {
 		}
 		r.sleepUntil(t, tm, sl)
 		// After the end (or Ctrl-C, which moves the end to now) every
-		// message due before it is still handed out.
+		// message due before it is still handed out. Everything due is
+		// marked first, so that a scheduler that fell behind sends each
+		// connection's backlog in one write.
 		now, end := r.now(), r.mEnd.Load()
+		batch = batch[:0]
 		for t <= now && t < end {
-			r.slots[i].due(k, buf)
+			if s := &r.slots[i]; s.due(k) {
+				batch = append(batch, s)
+			}
 			if i++; i == hi {
 				i, k = lo, k+1
 			}
 			t = r.at(i, k)
+		}
+		for j, s := range batch {
+			r.dispatch(s, j < inlineMax, buf)
 		}
 	}
 }
