@@ -33,14 +33,14 @@ const (
 )
 
 // runner runs one load test. Connections live in slots; each open one has a
-// goroutine blocked in Recv (its memory is measured, see README). Sends are
-// not made by those goroutines in open loop: a few scheduler goroutines walk
-// the schedule and hand due connections to a small pool of senders.
+// goroutine blocked in Recv (its memory is measured, see README). In open
+// loop those goroutines do not send: a few scheduler goroutines walk the
+// schedule and send what is due, by themselves while a socket has room,
+// else through a small pool of senders.
 type runner struct {
-	cfg    *config
-	opts   *wsclient.DialOptions
-	stderr io.Writer
-	st     *stats
+	cfg  *config
+	opts *wsclient.DialOptions
+	st   *stats
 
 	base     time.Time // all times are ns since base (monotonic)
 	nsPer    float64   // open loop: ns between consecutive messages of the schedule
@@ -69,7 +69,6 @@ type runner struct {
 	schedWG sync.WaitGroup // schedulers, blasters
 
 	live, established, failed, reconnects atomic.Int64
-	src                                   *sourceAddrs
 }
 
 // slot is one connection of the run, across reconnections.
@@ -106,7 +105,7 @@ type slot struct {
 }
 
 func newRunner(cfg *config, stderr io.Writer) *runner {
-	r := &runner{cfg: cfg, opts: cfg.dialOptions(), stderr: stderr, st: newStats()}
+	r := &runner{cfg: cfg, opts: cfg.dialOptions(), st: newStats()}
 	r.op = wsclient.OpBinary
 	r.stampLen = 16
 	if cfg.text {
@@ -138,7 +137,6 @@ func newRunner(cfg *config, stderr io.Writer) *runner {
 	r.ready = make(chan *slot, cfg.conns)
 	r.done = make(chan struct{})
 	if sa := newSourceAddrs(cfg.url, stderr); sa != nil && cfg.proxy == "" {
-		r.src = sa
 		r.opts.NetDial = sa.dial
 	}
 	return r

@@ -32,7 +32,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -126,8 +125,7 @@ type config struct {
 	insecure   bool
 	cpuProfile string
 	flags      map[string]string // as given, secrets redacted (for the JSON)
-	unixSocket bool
-	tcpFloor   bool // tcp://: the same frames over raw TCP to a byte echo server
+	tcpFloor   bool              // tcp://: the same frames over raw TCP to a byte echo server
 
 	progressOut io.Writer
 }
@@ -224,7 +222,6 @@ func parseArgs(args []string, stderr io.Writer) (*config, int) {
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
 	case "ws+unix", "wss+unix":
-		cfg.unixSocket = true
 	case "tcp":
 		cfg.tcpFloor = true
 	default:
@@ -393,5 +390,3 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
