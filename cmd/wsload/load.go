@@ -553,13 +553,16 @@ func (r *runner) schedule(lo, hi int) {
 	defer r.putBuf(b)
 	buf := *b
 	var batch []*slot
+	var last int64 // last wake-up
+	tick := int64(r.cfg.tick)
 	i, k := lo, uint64(0)
 	for {
 		t := r.at(i, k)
 		if t >= r.mEnd.Load() {
 			return
 		}
-		r.sleepUntil(t, tm, sl)
+		r.sleepUntil(max(t, last+tick), tm, sl)
+		last = r.now()
 		// After the end (or Ctrl-C, which moves the end to now) every
 		// message due before it is still handed out. Everything due is
 		// marked first, so that a scheduler that fell behind sends each

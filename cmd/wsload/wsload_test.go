@@ -178,6 +178,23 @@ func TestStalledConnectionDoesNotStallOthers(t *testing.T) {
 	}
 }
 
+// -tick trades timing for CPU: the schedulers wake at most every tick, so
+// messages leave up to a tick late, and their latency shows it (it still
+// counts from the intended time); none is skipped.
+func TestTick(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{})
+	res := runLoad(t, context.Background(), "-c", "2", "-r", "200", "-tick", "50ms", "-d", "1s", "-warmup", "0", srv.URL())
+	checkScheduled(t, res)
+	if res.Messages.Received != res.Messages.Sent || res.Errors != 0 {
+		t.Fatalf("messages %+v errors %v", res.Messages, res.ErrorsByKind)
+	}
+	// Messages due 5 ms apart wait for a wake-up every 50 ms: their waits
+	// spread over 0..50 ms, so a tenth of them waited 45 ms or more.
+	if p90 := res.LatencyUS.P90; p90 < 30_000 {
+		t.Errorf("p90 %s: the messages did not wait for the tick", us(p90))
+	}
+}
+
 // Closed loop against the holding server: one message, never answered.
 // The contrast with TestOpenLoopServerHolds is the point of open loop.
 func TestClosedLoopServerHolds(t *testing.T) {
