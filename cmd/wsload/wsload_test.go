@@ -600,7 +600,7 @@ func TestSourceAddressFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(wsclient.StatusNormal, "")
-	if ip := c.LocalAddr().(*net.TCPAddr).IP.String(); ip != "127.0.0.2" {
+	if ip := c.NetConn().LocalAddr().(*net.TCPAddr).IP.String(); ip != "127.0.0.2" {
 		t.Errorf("local address %s, want 127.0.0.2", ip)
 	}
 	if !strings.Contains(stderr.String(), "now connecting from 127.0.0.2") {
