@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/h2ws"
@@ -91,18 +92,25 @@ var (
 // options (headers, cookies, subprotocols, compression, limits, trace,
 // OnPing and OnPong) apply to each stream. It is safe for concurrent use.
 type HTTP2Pool struct {
-	p *h2ws.Pool
+	once sync.Once
+	p    *h2ws.Pool
 }
 
-// NewHTTP2Pool returns an empty pool. DialOptions.HTTP2Pool nil uses a
-// package default.
-func NewHTTP2Pool() *HTTP2Pool { return &HTTP2Pool{p: h2ws.NewPool()} }
+// NewHTTP2Pool returns an empty pool, like new(HTTP2Pool): the zero value
+// is ready to use. DialOptions.HTTP2Pool nil uses a package default.
+func NewHTTP2Pool() *HTTP2Pool { return new(HTTP2Pool) }
+
+// pool returns the h2ws pool, made on first use.
+func (p *HTTP2Pool) pool() *h2ws.Pool {
+	p.once.Do(func() { p.p = h2ws.NewPool() })
+	return p.p
+}
 
 var defaultHTTP2Pool = NewHTTP2Pool()
 
 // CloseIdleConnections closes the pool's connections that carry no
 // WebSocket.
-func (p *HTTP2Pool) CloseIdleConnections() { p.p.CloseIdleConnections() }
+func (p *HTTP2Pool) CloseIdleConnections() { p.pool().CloseIdleConnections() }
 
 // Close closes every connection of the pool: the WebSockets on them fail
 // with errors wrapping ErrHTTP2ConnLost. The pool stays
@@ -110,11 +118,11 @@ func (p *HTTP2Pool) CloseIdleConnections() { p.p.CloseIdleConnections() }
 // its WebSockets (their streams end in the background, within a few
 // hundred milliseconds, so CloseIdleConnections could still find them
 // open).
-func (p *HTTP2Pool) Close() { p.p.Close() }
+func (p *HTTP2Pool) Close() { p.pool().Close() }
 
 // Stats returns how many HTTP/2 connections the pool holds and how many
 // WebSockets (streams) they carry.
-func (p *HTTP2Pool) Stats() (conns, streams int) { return p.p.Stats() }
+func (p *HTTP2Pool) Stats() (conns, streams int) { return p.pool().Stats() }
 
 // useHTTP2 reports whether Dial tries HTTP/2 for t.
 func (d *dialer) useHTTP2(t *target) bool {
@@ -138,7 +146,7 @@ func (d *dialer) dialHTTP2(ctx context.Context, t *target, first bool) (c *Conn,
 	if pool == nil {
 		pool = defaultHTTP2Pool
 	}
-	res, err := pool.p.Dial(ctx, r)
+	res, err := pool.pool().Dial(ctx, r)
 	var he *codec.HandshakeError
 	switch {
 	case errors.As(err, &he):
