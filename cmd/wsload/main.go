@@ -124,6 +124,7 @@ type config struct {
 	protocols  []string
 	compress   bool
 	insecure   bool
+	http2      bool
 	cpuProfile string
 	flags      map[string]string // as given, secrets redacted (for the JSON)
 	tcpFloor   bool              // tcp://: the same frames over raw TCP to a byte echo server
@@ -181,6 +182,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, int) {
 	fs.Var(&protos, "subprotocol", "offer `subprotocol` (repeatable, or comma-separated)")
 	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "wss: do not verify the server's certificate")
+	fs.BoolVar(&cfg.http2, "http2", false, "open the WebSockets as streams of shared HTTP/2 connections (RFC 8441; h2c for ws://), failing where the server does not offer it")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of wsload itself to `file`")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
@@ -363,6 +365,10 @@ func (cfg *config) dialOptions() *wsclient.DialOptions {
 	}
 	if cfg.insecure {
 		o.TLSConfig = insecureTLS()
+	}
+	if cfg.http2 {
+		o.HTTP2 = wsclient.HTTP2Only
+		o.HTTP2Pool = new(wsclient.HTTP2Pool)
 	}
 	return o
 }

@@ -329,6 +329,26 @@ func TestSendAndRecvModes(t *testing.T) {
 	})
 }
 
+// -http2 opens every WebSocket as a stream of a shared HTTP/2 connection.
+func TestHTTP2(t *testing.T) {
+	srv := startWSServer(t, wsserver.Options{HTTP2: true})
+	res := runLoad(t, context.Background(), "-http2", "-c", "40", "-r", "400", "-d", "500ms", "-warmup", "100ms", srv.URL())
+	c := res.Connections
+	if c.Established != c.Target || res.Errors != 0 || res.Messages.Lost != 0 || res.Messages.Received != res.Messages.Sent {
+		t.Fatalf("connections %+v messages %+v errors %v", c, res.Messages, res.ErrorsByKind)
+	}
+	if n := srv.Accepted(); n >= int64(c.Target) {
+		t.Errorf("the server accepted %d TCP connections for %d WebSockets: they did not share HTTP/2 connections", n, c.Target)
+	}
+	// Without -http2 the same server is reached over HTTP/1.1, one TCP
+	// connection per WebSocket.
+	before := srv.Accepted()
+	runLoad(t, context.Background(), "-c", "5", "-r", "50", "-d", "200ms", "-warmup", "0", srv.URL())
+	if n := srv.Accepted() - before; n != 5 {
+		t.Errorf("without -http2: %d TCP connections for 5 WebSockets", n)
+	}
+}
+
 // -H and -subprotocol reach the handshake.
 func TestHandshakeOptions(t *testing.T) {
 	srv := &testServer{header: "X-Wsload-Test: yes", protocol: "chat"}
