@@ -89,8 +89,9 @@ type slot struct {
 	ackable  int64 // send mode: measured messages sent on this connection, not yet acknowledged
 	fails    int   // consecutive failures, for the reconnect backoff
 	timer    *time.Timer
-	wfd      int // the socket's descriptor, for writeFits (-1: unknown)
+	wfd      int // the socket's descriptor, for sendRoom (-1: unknown)
 	sndbuf   int // its SO_SNDBUF
+	credit   int // bytes the scheduler may still write without asking sendRoom
 
 	inflight atomic.Int64 // sent on this connection, not yet echoed
 
@@ -454,7 +455,7 @@ func (s *slot) attach(c conn) uint32 {
 	fd, sndbuf := sockInfo(c)
 	s.mu.Lock()
 	s.conn = c
-	s.wfd, s.sndbuf = fd, sndbuf
+	s.wfd, s.sndbuf, s.credit = fd, sndbuf, 0
 	s.gen++
 	s.counted, s.wantPing, s.pinged, s.acked = false, false, false, false
 	s.ackable = 0
@@ -520,7 +521,8 @@ func (s *slot) due(k uint64) bool {
 
 // dispatch sends what a newly queued slot owes. The scheduler sends by
 // itself when the socket's send queue shows the write cannot block (a
-// wake-up of a sender costs more CPU than the send), for the first few
+// wake-up of a sender costs more CPU than the send; the room seen is kept
+// as a credit, so small messages need that syscall rarely), for the first few
 // slots of a wake-up; the others, and any connection whose server is not
 // reading, go to the senders, so that a full socket never holds up the
 // schedule and a scheduler that fell behind gets help.
@@ -528,8 +530,20 @@ func (r *runner) dispatch(s *slot, inline bool, buf []byte) {
 	if inline {
 		s.mu.Lock()
 		fd, sndbuf, n := s.wfd, s.sndbuf, int(s.owed-s.next)*(len(r.tmpl)+64)
+		ok := fd >= 0 && n <= s.credit
 		s.mu.Unlock()
-		if fd >= 0 && writeFits(fd, n, sndbuf) {
+		if fd >= 0 && !ok {
+			if free := sendRoom(fd, sndbuf); free >= n {
+				ok = true
+				s.mu.Lock()
+				s.credit = free
+				s.mu.Unlock()
+			}
+		}
+		if ok {
+			s.mu.Lock()
+			s.credit -= n
+			s.mu.Unlock()
 			for r.sendOwed(s, buf) {
 			}
 			return

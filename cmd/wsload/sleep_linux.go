@@ -15,9 +15,12 @@ import (
 // runtime hand the thread's P to another thread: futex wake-ups, costing
 // more CPU than the send itself at a few thousand messages per second).
 type sleeper struct {
-	f   *os.File
-	fd  uintptr
-	buf [8]byte
+	f    *os.File
+	rc   syscall.RawConn
+	fd   uintptr
+	d    time.Duration
+	arm  bool
+	wait func(fd uintptr) bool // rc.Read's callback, made once
 }
 
 const (
@@ -27,11 +30,34 @@ const (
 )
 
 func newSleeper() *sleeper {
+	s := &sleeper{}
 	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
 	if errno != 0 {
-		return &sleeper{}
+		return s
 	}
-	return &sleeper{f: os.NewFile(fd, "timerfd"), fd: fd}
+	f := os.NewFile(fd, "timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return s
+	}
+	s.f, s.rc, s.fd = f, rc, fd
+	// The first call arms the timer and returns false, so that Read waits
+	// for the poller: armed only now, after Read reset the poller's state
+	// for this descriptor, its expiry cannot be missed. The second call,
+	// after the expiry, returns true without reading: arming again resets
+	// the timer's count (timerfd_settime), so the read would only cost a
+	// syscall.
+	s.wait = func(uintptr) bool {
+		if !s.arm {
+			return true
+		}
+		s.arm = false
+		spec := [2]syscall.Timespec{{}, syscall.NsecToTimespec(int64(max(s.d, 1)))} // interval 0: once
+		_, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, s.fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+		return errno != 0
+	}
+	return s
 }
 
 func (s *sleeper) sleep(d time.Duration) {
@@ -40,12 +66,8 @@ func (s *sleeper) sleep(d time.Duration) {
 		syscall.Nanosleep(&ts, nil)
 		return
 	}
-	spec := [2]syscall.Timespec{{}, syscall.NsecToTimespec(int64(max(d, 1)))} // interval 0: once
-	if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, s.fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); errno != 0 {
-		time.Sleep(d)
-		return
-	}
-	s.f.Read(s.buf[:])
+	s.d, s.arm = d, true
+	s.rc.Read(s.wait)
 }
 
 func (s *sleeper) close() {
@@ -66,17 +88,17 @@ func rawSock(rc syscall.RawConn) (fd, sndbuf int) {
 	return fd, sndbuf
 }
 
-// writeFits reports whether n more bytes surely fit in the socket's send
-// buffer without blocking: the bytes queued (SIOCOUTQ) plus n stay under a
-// quarter of SO_SNDBUF (which also counts per-packet overhead). The
-// descriptor may be stale if the connection was just closed; the answer is
-// then only a hint, and the send fails on the closed connection anyway.
-func writeFits(fd, n, sndbuf int) bool {
+// sendRoom returns how many more bytes surely fit in the socket's send
+// buffer without blocking: a quarter of SO_SNDBUF (which also counts
+// per-packet overhead) minus the bytes queued (SIOCOUTQ). The descriptor
+// may be stale if the connection was just closed; the answer is then only
+// a hint, and the send fails on the closed connection anyway.
+func sendRoom(fd, sndbuf int) int {
 	var q int32
 	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); errno != 0 {
-		return false
+		return 0
 	}
-	return int(q)+n <= sndbuf/4
+	return sndbuf/4 - int(q)
 }
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (Linux 4.2): a socket bound

@@ -20,6 +20,6 @@ const haveOutq = false
 
 func rawSock(rc syscall.RawConn) (fd, sndbuf int) { return -1, 0 }
 
-func writeFits(fd, n, sndbuf int) bool { return false }
+func sendRoom(fd, sndbuf int) int { return 0 }
 
 func bindNoPort(network, address string, c syscall.RawConn) error { return nil }
