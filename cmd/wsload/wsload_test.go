@@ -714,3 +714,29 @@ func TestTCPFloor(t *testing.T) {
 		t.Error("tcp:// accepted in send mode")
 	}
 }
+
+// The schedulers' short sleeps return, however short (an expiry before the
+// wait began must not be lost), and are not much shorter than asked.
+func TestSleeper(t *testing.T) {
+	sl := newSleeper()
+	defer sl.close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 3000 {
+			sl.sleep(time.Duration(i % 3)) // 0-2 ns: expired before any wait
+		}
+		for range 20 {
+			t0 := time.Now()
+			sl.sleep(200 * time.Microsecond)
+			if el := time.Since(t0); el < 150*time.Microsecond {
+				t.Errorf("slept %s for 200µs", el)
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("a sleep never returned")
+	}
+}
