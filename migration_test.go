@@ -3,7 +3,6 @@ package wsclient
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"os"
 	"sync/atomic"
@@ -12,36 +11,6 @@ import (
 
 	"github.com/wsclient/wsclient/internal/testserver"
 )
-
-// silentListener accepts connections and never answers: a server or proxy
-// that hangs. The connections are closed when the test ends.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
 
 // isTimeout reports whether err reports itself as a timeout, the one way to
 // catch every timeout the library returns (websocket-client's
@@ -54,7 +23,7 @@ func isTimeout(err error) bool {
 // TestTimeoutsReportTimeout checks that every kind of timeout satisfies
 // interface{ Timeout() bool } while keeping its errors.Is match.
 func TestTimeoutsReportTimeout(t *testing.T) {
-	hang := silentListener(t)
+	hang := silentServer(t)
 	py := testserver.StartPython(t, testserver.PyOptions{})
 	short := 200 * time.Millisecond
 
