@@ -90,15 +90,13 @@ var (
 // to the same origin should use pools of their own. A NetConn is used by
 // its own dial (and redials with the same NetConn) only. Per-WebSocket
 // options (headers, cookies, subprotocols, compression, limits, trace,
-// OnPing and OnPong) apply to each stream. It is safe for concurrent use.
+// OnPing and OnPong) apply to each stream. It is safe for concurrent use;
+// the zero value is an empty pool ready to use (new(HTTP2Pool)), and a nil
+// DialOptions.HTTP2Pool means a package default pool.
 type HTTP2Pool struct {
 	once sync.Once
 	p    *h2ws.Pool
 }
-
-// NewHTTP2Pool returns an empty pool, like new(HTTP2Pool): the zero value
-// is ready to use. DialOptions.HTTP2Pool nil uses a package default.
-func NewHTTP2Pool() *HTTP2Pool { return new(HTTP2Pool) }
 
 // pool returns the h2ws pool, made on first use.
 func (p *HTTP2Pool) pool() *h2ws.Pool {
@@ -106,7 +104,7 @@ func (p *HTTP2Pool) pool() *h2ws.Pool {
 	return p.p
 }
 
-var defaultHTTP2Pool = NewHTTP2Pool()
+var defaultHTTP2Pool = new(HTTP2Pool)
 
 // CloseIdleConnections closes the pool's connections that carry no
 // WebSocket.

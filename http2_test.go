@@ -44,7 +44,7 @@ func h2Server(t *testing.T, o wsserver.Options) (*wsserver.Server, *DialOptions)
 // testPool is a pool emptied when the test ends (TestMain checks that no
 // goroutine is left).
 func testPool(t *testing.T) *HTTP2Pool {
-	p := NewHTTP2Pool()
+	p := new(HTTP2Pool)
 	t.Cleanup(func() { emptyPool(t, p) })
 	return p
 }

@@ -48,7 +48,7 @@ func h2Dialer(cfg *Config, lib, path string) (func(ctx context.Context) (*wsclie
 	u := cfg.Srv.URL(true, path)
 	var pool *wsclient.HTTP2Pool
 	if lib == h2Lib {
-		pool = wsclient.NewHTTP2Pool()
+		pool = new(wsclient.HTTP2Pool)
 		o.HTTP2, o.HTTP2Pool = wsclient.HTTP2Only, pool
 		u = "wss://" + cfg.Srv.H2 + path
 	}

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if cfg.http2 {
 		o.HTTP2 = wsclient.HTTP2Only
-		o.HTTP2Pool = wsclient.NewHTTP2Pool() // closed on return: no idle connection lingers
+		o.HTTP2Pool = new(wsclient.HTTP2Pool) // closed on return: no idle connection lingers
 		defer o.HTTP2Pool.Close()
 	}
 	if cfg.nocert {
