@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -518,7 +519,8 @@ var (
 	binErr  error
 )
 
-// buildBinary builds wsload once for the tests that need a process.
+// buildBinary builds wsload and wsecho once for the tests that need
+// processes, and returns wsload's path (wsecho is next to it).
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
@@ -526,15 +528,55 @@ func buildBinary(t *testing.T) string {
 		if binErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "wsload"), ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		for name, pkg := range map[string]string{"wsload": ".", "wsecho": "../wsecho"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, name), pkg).CombinedOutput()
+			if err != nil {
+				binErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
 		}
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
 	return filepath.Join(binDir, "wsload")
+}
+
+// End to end, as people run it: a few hundred connections from the wsload
+// binary to the wsecho binary, each its own process.
+func TestEndToEndWsecho(t *testing.T) {
+	bin := buildBinary(t)
+	echo := exec.Command(filepath.Join(filepath.Dir(bin), "wsecho"))
+	stdout, err := echo.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := echo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		echo.Process.Signal(syscall.SIGTERM)
+		echo.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("wsecho printed no URL: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "out.json")
+	cmd := exec.Command(bin, "-c", "300", "-r", "3000", "-d", "1s", "-warmup", "300ms", "-q", "-json", out, strings.TrimSpace(line))
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("wsload: %v\n%s", err, b)
+	}
+	res, err := readResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Connections.Established != 300 || res.Connections.Failed != 0 || res.Errors != 0 ||
+		res.Messages.Sent == 0 || res.Messages.Lost != 0 || res.Messages.Received != res.Messages.Sent {
+		t.Fatalf("connections %+v messages %+v errors %v\n%s", res.Connections, res.Messages, res.ErrorsByKind, b)
+	}
+	checkScheduled(t, res)
 }
 
 // Ctrl-C (SIGINT) on the process prints the table and writes the JSON of
