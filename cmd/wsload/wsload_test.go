@@ -156,6 +156,11 @@ func TestLatencyFromIntendedTime(t *testing.T) {
 // the schedulers send by themselves only while a socket has room, and hand
 // a full one to the senders.
 func TestStalledConnectionDoesNotStallOthers(t *testing.T) {
+	if raceEnabled {
+		// 100 MB/s of 1 MiB echoes is more than a race build keeps up
+		// with on 2 cores: every message waits, stalled connection or not.
+		t.Skip("latency bound: not meaningful under the race detector (runs in the plain go test step)")
+	}
 	srv := &testServer{pauseFirst: 2500 * time.Millisecond}
 	url := srv.start(t)
 	// 8 connections, so that the stalled one shares its scheduler with
