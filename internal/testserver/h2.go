@@ -1,17 +1,12 @@
 package testserver
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // Servers of WebSockets over HTTP/2 (RFC 8441). Each is started on a free
@@ -101,34 +96,7 @@ func StartNodeH2(t testing.TB, certs *Certs) string {
 	}
 	cmd := exec.Command(node, script, certs.KeyFile, certs.CertFile)
 	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		ready <- strings.TrimSpace(line)
-	}()
-	select {
-	case line := <-ready:
-		port, ok := strings.CutPrefix(line, "READY ")
-		if !ok {
-			t.Fatalf("node http2 server did not start: %q", line)
-		}
-		return "127.0.0.1:" + port
-	case <-time.After(30 * time.Second):
-		t.Fatal("node http2 server did not start within 30 s")
-	}
-	return ""
+	return "127.0.0.1:" + startReady(t, "node http2 server", cmd)
 }
 
 func lookPath(name, dir string) string {
@@ -140,70 +108,4 @@ func lookPath(name, dir string) string {
 		return p
 	}
 	return ""
-}
-
-// startDaemon runs the command args(port) for a free port until it listens
-// (a port taken in between is retried), and stops it when the test ends.
-func startDaemon(t testing.TB, what string, args func(port int) []string) string {
-	t.Helper()
-	var last string
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := args(port)
-		cmd := exec.Command(a[0], a[1:]...)
-		var out lockedBuffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() {
-			cmd.Wait()
-			close(exited)
-		}()
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		if waitListen(addr, exited) {
-			t.Cleanup(func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					cmd.Process.Kill()
-					<-exited
-				}
-			})
-			return addr
-		}
-		cmd.Process.Kill()
-		<-exited
-		last = out.String()
-		if !strings.Contains(last, "in use") {
-			break
-		}
-	}
-	t.Fatalf("%s did not start:\n%s", what, last)
-	return ""
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.b.Len() > 64<<10 {
-		return len(p), nil
-	}
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -67,53 +65,19 @@ func StartNginx(t testing.TB, backend string, certs *Certs) *Nginx {
 	_, err = os.Stat(bin)
 	Require(t, "nginx (Debian package nginx)", err == nil)
 	dir := t.TempDir()
-	// The port is picked by the kernel, released and given to nginx: another
-	// process may take it in between, so retry a few times.
-	var last string
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
+	addr := startDaemon(t, "nginx", func(port int) []string {
 		conf := filepath.Join(dir, "nginx.conf")
 		body := fmt.Sprintf(nginxConf, dir, port, certs.CertFile, certs.KeyFile, backend)
 		if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// -e: the error log before the configuration is read (else
-		// /var/log/nginx/error.log); -p: the prefix for relative paths.
-		cmd := exec.Command(bin, "-e", filepath.Join(dir, "error.log"), "-p", dir+"/", "-c", conf)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() {
-			cmd.Wait()
-			close(exited)
-		}()
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		if waitListen(addr, exited) {
-			t.Cleanup(func() {
-				cmd.Process.Signal(syscall.SIGTERM) // fast shutdown
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					cmd.Process.Kill()
-					<-exited
-				}
-			})
-			return &Nginx{Addr: addr, Dir: dir}
-		}
-		cmd.Process.Kill()
-		<-exited
-		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		last = string(log)
-		if !strings.Contains(last, "Address already in use") {
-			break
-		}
-	}
-	t.Fatalf("nginx did not start:\n%s", last)
-	return nil
+		// -e stderr: errors before the configuration is read go to stderr
+		// (else /var/log/nginx/error.log); startup errors such as a taken
+		// port ("Address already in use") are printed there too, where
+		// startDaemon reads them. -p: the prefix for relative paths.
+		return []string{bin, "-e", "stderr", "-p", dir + "/", "-c", conf}
+	})
+	return &Nginx{Addr: addr, Dir: dir}
 }
 
 func freePort() (int, error) {

@@ -5,12 +5,16 @@ package testserver
 
 import (
 	"bufio"
+	"bytes"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,7 +81,18 @@ func StartPython(t testing.TB, o PyOptions) *Python {
 		}
 		args = append(args, "--deflate", string(js))
 	}
-	cmd := exec.Command(py, args...)
+	where := startReady(t, "python server", exec.Command(py, args...))
+	if o.Unix {
+		return &Python{Addr: where}
+	}
+	return &Python{Addr: "127.0.0.1:" + where}
+}
+
+// startReady starts cmd, which prints "READY <where>" on its first stdout
+// line once it listens, and returns <where>; the process is killed when the
+// test ends. Its stderr goes to the test's.
+func startReady(t testing.TB, what string, cmd *exec.Cmd) string {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -99,14 +114,77 @@ func StartPython(t testing.TB, o PyOptions) *Python {
 	case line := <-ready:
 		where, found := strings.CutPrefix(line, "READY ")
 		if !found {
-			t.Fatalf("python server did not start: %q", line)
+			t.Fatalf("%s did not start: %q", what, line)
 		}
-		if o.Unix {
-			return &Python{Addr: where}
-		}
-		return &Python{Addr: "127.0.0.1:" + where}
+		return where
 	case <-time.After(30 * time.Second):
-		t.Fatal("python server did not start within 30 s")
+		t.Fatalf("%s did not start within 30 s", what)
 	}
-	return nil
+	return ""
+}
+
+// startDaemon runs the command args(port) for a free port until it listens
+// (a port taken in between is retried), and stops it when the test ends.
+func startDaemon(t testing.TB, what string, args func(port int) []string) string {
+	t.Helper()
+	var last string
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := args(port)
+		cmd := exec.Command(a[0], a[1:]...)
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(exited)
+		}()
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		if waitListen(addr, exited) {
+			t.Cleanup(func() {
+				cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case <-exited:
+				case <-time.After(5 * time.Second):
+					cmd.Process.Kill()
+					<-exited
+				}
+			})
+			return addr
+		}
+		cmd.Process.Kill()
+		<-exited
+		last = out.String()
+		if !strings.Contains(last, "in use") {
+			break
+		}
+	}
+	t.Fatalf("%s did not start:\n%s", what, last)
+	return ""
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.b.Len() > 64<<10 {
+		return len(p), nil
+	}
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
