@@ -33,22 +33,10 @@ func unixTrap(t *testing.T) (sock string, reached *atomic.Int32) {
 		t.Fatal(err)
 	}
 	reached = new(atomic.Int32)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			reached.Add(1)
-			c.Write([]byte("HTTP/1.1 500 local-socket-secret\r\nContent-Length: 0\r\n\r\n"))
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
+	acceptAll(t, ln, func(c net.Conn) {
+		reached.Add(1)
+		c.Write([]byte("HTTP/1.1 500 local-socket-secret\r\nContent-Length: 0\r\n\r\n"))
+		c.Close()
 	})
 	return sock, reached
 }

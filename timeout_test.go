@@ -15,28 +15,34 @@ func silentServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var conns []net.Conn // touched by the accept loop only, until it ended
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	acceptAll(t, ln, func(c net.Conn) { conns = append(conns, c) })
+	return ln.Addr().String()
+}
+
+// acceptAll calls handle for every connection ln accepts, in one goroutine,
+// until the test ends; then it closes ln and waits for that goroutine.
+func acceptAll(t *testing.T, ln net.Listener, handle func(net.Conn)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			conns = append(conns, c)
+			handle(c)
 		}
 	}()
 	t.Cleanup(func() {
 		ln.Close()
 		<-done
 	})
-	return ln.Addr().String()
 }
 
 // dialDeadline dials addr (a silent server) and returns the deadline the

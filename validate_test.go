@@ -22,19 +22,10 @@ func countingServer(t *testing.T) (addr string, accepted *atomic.Int32) {
 		t.Fatal(err)
 	}
 	accepted = new(atomic.Int32)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
+	acceptAll(t, ln, func(c net.Conn) {
+		accepted.Add(1)
+		c.Close()
+	})
 	return ln.Addr().String(), accepted
 }
 
