@@ -85,17 +85,7 @@ server.listen(0, '127.0.0.1', () => console.log('READY ' + server.address().port
 // (NODE_PATH=/usr/share/nodejs). It returns "127.0.0.1:port".
 func StartNodeH2(t testing.TB, certs *Certs) string {
 	t.Helper()
-	const node = "/usr/bin/node"
-	env := append(os.Environ(), "NODE_PATH=/usr/share/nodejs")
-	check := exec.Command(node, "-e", "require('ws'); require('http2')")
-	check.Env = env
-	Require(t, "node with Debian node-ws (/usr/bin/node, /usr/share/nodejs/ws)", check.Run() == nil)
-	script := filepath.Join(t.TempDir(), "h2.js")
-	if err := os.WriteFile(script, []byte(nodeH2JS), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script, certs.KeyFile, certs.CertFile)
-	cmd.Env = env
+	cmd := nodeCommand(t, "require('ws'); require('http2')", nodeH2JS, certs.KeyFile, certs.CertFile)
 	return "127.0.0.1:" + startReady(t, "node http2 server", cmd)
 }
 

@@ -43,17 +43,7 @@ type Node struct {
 // skips the test, or fails it in CI.
 func StartNode(t testing.TB) *Node {
 	t.Helper()
-	const node = "/usr/bin/node"
-	env := append(os.Environ(), "NODE_PATH=/usr/share/nodejs")
-	check := exec.Command(node, "-e", "require('ws')")
-	check.Env = env
-	Require(t, "node with Debian node-ws (/usr/bin/node, /usr/share/nodejs/ws)", check.Run() == nil)
-	script := filepath.Join(t.TempDir(), "echo.js")
-	if err := os.WriteFile(script, []byte(nodeEchoJS), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Env = env
+	cmd := nodeCommand(t, "require('ws')", nodeEchoJS)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -98,4 +88,24 @@ func StartNode(t testing.TB) *Node {
 		t.Fatal("node-ws server did not start within 30 s")
 	}
 	return nil
+}
+
+// nodeCommand checks that /usr/bin/node runs check with Debian's node-ws
+// (NODE_PATH=/usr/share/nodejs; missing: skip, or fail in CI), writes the
+// script js to a temporary file and returns the command that runs it with
+// args.
+func nodeCommand(t testing.TB, check, js string, args ...string) *exec.Cmd {
+	t.Helper()
+	const node = "/usr/bin/node"
+	env := append(os.Environ(), "NODE_PATH=/usr/share/nodejs")
+	c := exec.Command(node, "-e", check)
+	c.Env = env
+	Require(t, "node with Debian node-ws (/usr/bin/node, /usr/share/nodejs/ws)", c.Run() == nil)
+	script := filepath.Join(t.TempDir(), "server.js")
+	if err := os.WriteFile(script, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, append([]string{script}, args...)...)
+	cmd.Env = env
+	return cmd
 }
