@@ -3,15 +3,18 @@
 // connection, whose DATA frames then carry the WebSocket frames. The
 // stream is handed back as a net.Conn for the frame engine.
 //
-// HTTP/2 itself is golang.org/x/net/http2's Transport: a ClientConn per
-// connection, made with Transport.NewClientConn on a connection the caller
-// opens (TCP, proxies, NetDial and TLS stay the caller's), which sends
-// extended CONNECT once the server's SETTINGS carry
-// SETTINGS_ENABLE_CONNECT_PROTOCOL, and streams the request body and the
-// response body both ways. This package adds the pool (one connection per
-// origin and TLS settings, up to the server's SETTINGS_MAX_CONCURRENT_STREAMS,
-// then another), the WebSocket handshake fields, and a net.Conn with
-// deadlines over the request and response bodies.
+// HTTP/2 itself is a small client on golang.org/x/net/http2's Framer and
+// hpack (no home-made framing or HPACK), on a connection the caller opens
+// (TCP, proxies, NetDial and TLS stay the caller's). It speaks only what a
+// WebSocket needs: extended CONNECT once the server's SETTINGS carry
+// SETTINGS_ENABLE_CONNECT_PROTOCOL, DATA both ways with flow control,
+// SETTINGS, PING, WINDOW_UPDATE, RST_STREAM and GOAWAY. One goroutine per
+// connection reads frames; a stream has none of its own, so an open
+// WebSocket costs its buffers while they hold data and little else. This
+// package adds the pool (one connection per origin and TLS settings, up to
+// the server's SETTINGS_MAX_CONCURRENT_STREAMS, then another), the
+// WebSocket handshake fields, and a net.Conn with deadlines over the
+// stream.
 //
 // Errors start with "wsclient: ", the prefix of the whole library.
 package h2ws
@@ -23,7 +26,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/wsclient/wsclient/codec"
@@ -138,73 +140,6 @@ var dropped = map[string]bool{
 // Dropped reports whether the request field name is left out of the
 // extended CONNECT (see Request.Header).
 func Dropped(name string) bool { return dropped[http.CanonicalHeaderKey(name)] }
-
-// newRequest builds the extended CONNECT (RFC 8441 §4–5): :method CONNECT,
-// :protocol websocket, :scheme, :path, :authority, then
-// sec-websocket-version, the offers and the caller's fields. body is the
-// stream's sending side.
-func newRequest(ctx context.Context, r *Request, body *bodyPipe) (*http.Request, error) {
-	if r.Authority == "" {
-		return nil, errors.New("wsclient: HTTP/2 request has no :authority")
-	}
-	path := r.Path
-	if path == "" {
-		path = "/"
-	}
-	if path[0] != '/' || strings.ContainsFunc(path, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
-		return nil, errors.New("wsclient: invalid request path for HTTP/2")
-	}
-	h := make(http.Header, len(r.Header)+4)
-	for k, vv := range r.Header {
-		k = http.CanonicalHeaderKey(k)
-		if dropped[k] || len(vv) == 0 {
-			continue
-		}
-		h[k] = append(h[k], vv...)
-	}
-	if h.Get("Sec-WebSocket-Version") == "" {
-		h.Set("Sec-WebSocket-Version", "13")
-	}
-	if len(r.Protocols) > 0 {
-		for _, p := range r.Protocols {
-			if !isToken(p) {
-				return nil, errors.New("wsclient: subprotocol is not a token")
-			}
-		}
-		h.Add("Sec-WebSocket-Protocol", strings.Join(r.Protocols, ", "))
-	}
-	if len(r.Extensions) > 0 {
-		for _, e := range r.Extensions {
-			if e == "" || strings.ContainsAny(e, ",\r\n\x00") {
-				return nil, errors.New("wsclient: invalid extension offer")
-			}
-		}
-		h.Add("Sec-WebSocket-Extensions", strings.Join(r.Extensions, ", "))
-	}
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = []string{""} // as over HTTP/1.1: none (x/net would add Go-http-client/2.0)
-	}
-	h[":protocol"] = []string{"websocket"}
-
-	scheme := "http"
-	if r.Key.Secure {
-		scheme = "https"
-	}
-	p, q, _ := strings.Cut(path, "?")
-	u := &url.URL{Scheme: scheme, Host: r.Authority, Opaque: p, RawQuery: q}
-	req := &http.Request{
-		Method:     http.MethodConnect,
-		URL:        u,
-		Host:       r.Authority,
-		Header:     h,
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Body:       body,
-		// ContentLength 0 with a Body means unknown: no content-length,
-		// DATA frames as the engine writes.
-	}
-	return req.WithContext(ctx), nil
-}
 
 func isToken(s string) bool {
 	if s == "" {

@@ -232,7 +232,7 @@ func TestOversizedHeaders(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := p.Dial(ctx, tg.request("/one-frame"))
-	if !errors.Is(err, codec.ErrHeaderTooLarge) || !errors.Is(err, codec.ErrBadHandshake) || !strings.Contains(err.Error(), "header list larger") || ctx.Err() != nil {
+	if !errors.Is(err, codec.ErrHeaderTooLarge) || !errors.Is(err, codec.ErrBadHandshake) || !strings.Contains(err.Error(), "response headers") || ctx.Err() != nil {
 		t.Fatalf("one frame: Dial = %v, want the header list limit error (ErrHeaderTooLarge, ErrBadHandshake)", err)
 	}
 	dial(t, p, tg.request("/ok"))

@@ -5,9 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,15 +16,13 @@ import (
 
 // Pool shares HTTP/2 connections between WebSockets: dials with the same
 // Key use one connection until it carries as many streams as the server's
-// SETTINGS_MAX_CONCURRENT_STREAMS allows (x/net's 1000 when the server sets
+// SETTINGS_MAX_CONCURRENT_STREAMS allows (1000 when the server sets
 // none), then the next, opened as needed. Dials that find no room while a
 // connection for their Key is being opened wait for it instead of opening
 // their own. A connection left without streams is closed after
 // IdleTimeout, or by CloseIdleConnections. The zero Pool is not usable:
 // make one with NewPool.
 type Pool struct {
-	tr *http2.Transport
-
 	mu    sync.Mutex
 	conns map[Key][]*pconn
 	dials map[Key]*dialCall
@@ -42,7 +38,8 @@ const (
 	IdleTimeout = 90 * time.Second
 	// noXMemory is how long a server without RFC 8441 is remembered.
 	noXMemory = 5 * time.Minute
-	// defaultMaxStreams is x/net's limit when the server sets none.
+	// defaultMaxStreams bounds the streams of a connection whose server
+	// sets no SETTINGS_MAX_CONCURRENT_STREAMS.
 	defaultMaxStreams = 1000
 	// writeByteTimeout fails a connection on which nothing could be
 	// written for that long: a stalled connection would otherwise block
@@ -52,29 +49,7 @@ const (
 
 // NewPool returns an empty pool.
 func NewPool() *Pool {
-	return &Pool{
-		tr: &http2.Transport{
-			DisableCompression: true, // no accept-encoding on a CONNECT
-			// Response header fields are bounded as over HTTP/1.1 (an
-			// oversized HEADERS fails the stream, not the process).
-			MaxHeaderListSize: codec.MaxHeaderBytes,
-			IdleConnTimeout:   IdleTimeout,
-			WriteByteTimeout:  writeByteTimeout,
-		},
-		conns: map[Key][]*pconn{},
-		dials: map[Key]*dialCall{},
-		noX:   map[Key]time.Time{},
-	}
-}
-
-// pconn is one pooled HTTP/2 connection.
-type pconn struct {
-	p        *Pool
-	key      Key
-	cc       *http2.ClientConn
-	nc       net.Conn
-	settings serverSettings
-	active   int // streams open or being opened (Pool.mu)
+	return &Pool{conns: map[Key][]*pconn{}, dials: map[Key]*dialCall{}, noX: map[Key]time.Time{}}
 }
 
 // dialCall is a connection being opened; waiters share its outcome.
@@ -84,33 +59,58 @@ type dialCall struct {
 	http1 bool // the server chose HTTP/1.1: every dial needs its own connection
 }
 
-// limit is how many streams c may carry now.
-func (c *pconn) limit() int {
-	if m := c.cc.State().MaxConcurrentStreams; m != 0 {
-		return int(m)
-	}
-	if c.settings.hasMaxStreams {
-		return int(c.settings.maxStreams)
-	}
-	return defaultMaxStreams
-}
-
-// release is called once per stream when it is gone.
-func (c *pconn) release() {
-	p := c.p
+// release is called once per stream when it is gone. A connection left
+// without streams closes after IdleTimeout, at once if it is going away.
+func (p *Pool) release(c *pconn) {
 	p.mu.Lock()
 	c.active--
-	idleDead := c.active == 0 && c.cc.State().Closing
+	_, closing := c.state()
+	idleDead := c.active == 0 && closing
 	if idleDead {
 		p.removeLocked(c)
+	} else if c.active == 0 {
+		if c.idle == nil {
+			c.idle = time.AfterFunc(IdleTimeout, func() { p.closeIfIdle(c) })
+		} else {
+			c.idle.Reset(IdleTimeout)
+		}
 	}
 	p.mu.Unlock()
 	if idleDead {
-		c.cc.Close()
+		go c.close()
+	}
+}
+
+func (p *Pool) closeIfIdle(c *pconn) {
+	p.mu.Lock()
+	idle := c.active == 0
+	if idle {
+		p.removeLocked(c)
+	}
+	p.mu.Unlock()
+	if idle {
+		c.close()
+	}
+}
+
+// goneAway: a connection that received GOAWAY takes no new streams, and
+// closes once the last one is gone.
+func (p *Pool) goneAway(c *pconn) {
+	p.mu.Lock()
+	idle := c.active == 0
+	if idle {
+		p.removeLocked(c)
+	}
+	p.mu.Unlock()
+	if idle {
+		go c.close()
 	}
 }
 
 func (p *Pool) removeLocked(c *pconn) {
+	if c.idle != nil {
+		c.idle.Stop()
+	}
 	list := p.conns[c.key]
 	for i, x := range list {
 		if x == c {
@@ -126,14 +126,14 @@ func (p *Pool) removeLocked(c *pconn) {
 }
 
 // pickLocked reserves a stream on a usable connection for k, dropping
-// connections that closed or went away without streams.
+// connections that failed or went away without streams.
 func (p *Pool) pickLocked(k Key) *pconn {
 	var dead []*pconn
 	var pick *pconn
 	for _, c := range p.conns[k] {
-		st := c.cc.State()
-		if st.Closed || st.Closing {
-			if c.active == 0 || st.Closed {
+		failed, closing := c.state()
+		if closing {
+			if c.active == 0 || failed {
 				dead = append(dead, c)
 			}
 			continue
@@ -144,10 +144,13 @@ func (p *Pool) pickLocked(k Key) *pconn {
 	}
 	for _, c := range dead {
 		p.removeLocked(c)
-		go c.cc.Close()
+		go c.close()
 	}
 	if pick != nil {
 		pick.active++
+		if pick.idle != nil {
+			pick.idle.Stop()
+		}
 	}
 	return pick
 }
@@ -169,7 +172,7 @@ func (p *Pool) Dial(ctx context.Context, r *Request) (*Result, error) {
 		}
 		// The connection went away (GOAWAY, closed) between the pick and
 		// the request: the server did not process it, so try another.
-		if st := c.cc.State(); attempt < 2 && ctx.Err() == nil && (st.Closed || st.Closing) && !isHandshakeErr(err) {
+		if _, closing := c.state(); attempt < 2 && ctx.Err() == nil && closing && !isHandshakeErr(err) {
 			continue
 		}
 		return nil, err
@@ -261,97 +264,97 @@ func (p *Pool) connect(ctx context.Context, r *Request, d *dialCall) (c *pconn, 
 			return nil, nil, fmt.Errorf("%w: %s chose ALPN protocol %s, not h2", ErrNoHTTP2, k.Addr, proto)
 		}
 	}
-	sc := newSniffConn(nc)
-	cc, err := p.tr.NewClientConn(sc)
+	c, err = newConn(p, k, nc)
 	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("%w (%s): %w", ErrConnLost, k.Addr, err)
+		return nil, nil, err
 	}
-	s, err := sc.settings(ctx)
-	if err != nil && ctx.Err() == nil {
-		err = fmt.Errorf("%w (%s)", err, k.Addr)
-	}
-	if err == nil && !s.extendedConnect {
-		err = fmt.Errorf("%w (%s)", ErrNoExtendedConnect, k.Addr)
-	}
-	if err == nil && s.hasMaxStreams && s.maxStreams == 0 {
-		err = errorf("HTTP/2 server %s allows no streams (SETTINGS_MAX_CONCURRENT_STREAMS 0)", k.Addr)
-	}
-	if err != nil {
-		cc.Close()
+	if err = c.awaitSettings(ctx); err != nil {
+		c.close()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("wsclient: HTTP/2 connection to %s: %w", k.Addr, ctx.Err())
 		}
 		return nil, nil, err
 	}
-	return &pconn{p: p, key: k, cc: cc, nc: nc, settings: s}, nil, nil
+	return c, nil, nil
 }
 
 // open sends the extended CONNECT on c (a stream is reserved) and checks
 // the answer.
 func (c *pconn) open(ctx context.Context, r *Request) (*Stream, *codec.Response, error) {
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx)) // the stream outlives the dial
-	stop := context.AfterFunc(ctx, cancel)
-	pipe := newBodyPipe()
-	fail := func(err error) (*Stream, *codec.Response, error) {
-		stop()
-		cancel()
-		c.release()
+	s := newStream(c)
+	fields, err := requestFields(r)
+	if err == nil {
+		err = c.openStream(s, fields)
+	}
+	if err != nil {
+		c.forget(s) // gives the reserved place back, once
 		return nil, nil, err
 	}
-	req, err := newRequest(sctx, r, pipe)
+	f, err := s.response(ctx.Done())
 	if err != nil {
-		return fail(err)
+		c.reset(s, http2.ErrCodeCancel)
+		if ctx.Err() != nil {
+			return nil, nil, errorf("HTTP/2 handshake with %s: %w", r.Authority, ctx.Err())
+		}
+		if !errors.Is(err, codec.ErrBadHandshake) {
+			err = fmt.Errorf("%w (during the handshake)", err)
+		}
+		return nil, nil, err
 	}
-	res, err := c.cc.RoundTrip(req)
+	resp, err := response(f)
+	if err == nil {
+		err = codec.CheckConnectResponse(resp, r.Protocols, r.Extensions)
+	}
 	if err != nil {
-		return fail(roundTripErr(ctx, r.Authority, err))
-	}
-	resp := &codec.Response{StatusCode: res.StatusCode, Status: res.Status, Header: res.Header}
-	if err := codec.CheckConnectResponse(resp, r.Protocols, r.Extensions); err != nil {
 		var he *codec.HandshakeError
 		if errors.As(err, &he) {
-			he.Body = readErrorBody(res.Body)
+			he.Body = s.errorBody(ctx.Done())
 		}
-		res.Body.Close()
+		c.reset(s, http2.ErrCodeCancel)
 		if ctx.Err() != nil {
-			return fail(fmt.Errorf("wsclient: HTTP/2 handshake with %s: %w: %w", r.Authority, ctx.Err(), err))
+			return nil, nil, errorf("HTTP/2 handshake with %s: %w: %w", r.Authority, ctx.Err(), err)
 		}
-		return fail(err)
+		return nil, nil, err
 	}
-	if !stop() {
-		res.Body.Close()
-		return fail(fmt.Errorf("wsclient: HTTP/2 handshake with %s: %w", r.Authority, ctx.Err()))
-	}
-	return newStream(c, res.Body, pipe, cancel, c.nc, r.Authority), resp, nil
+	return s, resp, nil
 }
 
-// roundTripErr says why the extended CONNECT got no answer, with this
-// package's sentinels: the dial's context ended, the server reset the
-// stream (ErrStreamReset), its header list was over the limit (a bad
-// handshake, as over HTTP/1.1), or the connection failed (ErrConnLost).
-func roundTripErr(ctx context.Context, authority string, err error) error {
-	var se http2.StreamError
-	switch {
-	case ctx.Err() != nil:
-		return errorf("HTTP/2 handshake with %s: %w", authority, ctx.Err())
-	case strings.Contains(err.Error(), "header list larger"): // x/net's errResponseHeaderListSize (unexported) in a StreamError
-		return fmt.Errorf("%w: %w: HTTP/2 handshake with %s: %w", codec.ErrBadHandshake, codec.ErrHeaderTooLarge, authority, err)
-	case errors.As(err, &se):
-		return fmt.Errorf("%w (%s, during the handshake): %w", ErrStreamReset, authority, err)
+// errorBody returns the start of a refusal's body, at most 4 KiB, like the
+// HTTP/1.1 handshake's HandshakeError.Body; done (the dial's context)
+// bounds the wait.
+func (s *Stream) errorBody(done <-chan struct{}) []byte {
+	const limit = 4096
+	for {
+		s.mu.Lock()
+		enough := s.rbuf.n >= limit || s.rend || s.err != nil
+		s.mu.Unlock()
+		if enough {
+			break
+		}
+		select {
+		case <-s.rwake:
+		case <-done:
+		}
+		if isClosed2(done) {
+			break
+		}
 	}
-	return fmt.Errorf("%w (%s, during the handshake): %w", ErrConnLost, authority, err)
-}
-
-// readErrorBody returns the start of a refusal's body, at most 4 KiB, like
-// the HTTP/1.1 handshake's HandshakeError.Body. The dial's context bounds
-// the read (it cancels the stream).
-func readErrorBody(body io.Reader) []byte {
-	b, _ := io.ReadAll(io.LimitReader(body, 4096))
-	if len(b) == 0 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rbuf.n == 0 {
 		return nil
 	}
-	return b
+	b := make([]byte, min(s.rbuf.n, limit))
+	return b[:s.rbuf.read(b)]
+}
+
+func isClosed2(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // CloseIdleConnections closes the connections that carry no stream.
@@ -370,7 +373,7 @@ func (p *Pool) CloseIdleConnections() {
 	}
 	p.mu.Unlock()
 	for _, c := range idle {
-		c.cc.Close()
+		c.close()
 	}
 }
 
@@ -385,7 +388,10 @@ func (p *Pool) Close() {
 	clear(p.conns)
 	p.mu.Unlock()
 	for _, c := range all {
-		c.cc.Close()
+		if c.idle != nil {
+			c.idle.Stop()
+		}
+		c.close()
 	}
 }
 
