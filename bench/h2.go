@@ -12,15 +12,18 @@ import (
 
 // WebSockets over HTTP/2 (RFC 8441) against HTTP/1.1, both wss to the
 // benchserver, both wsclient: "http/1.1" is one TLS connection per
-// WebSocket (the wss listener), "http/2" streams of shared connections
-// (the h2 listener, one connection for up to 10,000 streams).
+// WebSocket (the wss listener, a raw-socket server), "http/2" streams of
+// shared connections (the h2 listener, a minimal server on x/net's Framer,
+// one connection for up to 10,000 streams), and "http/2 net/http" the same
+// through net/http's HTTP/2 server (h2std), which is the bottleneck there.
 
 const (
-	h1Lib = "http/1.1"
-	h2Lib = "http/2"
+	h1Lib    = "http/1.1"
+	h2Lib    = "http/2"
+	h2StdLib = "http/2 net/http"
 )
 
-var h2Libs = []string{h1Lib, h2Lib}
+var h2Libs = []string{h1Lib, h2Lib, h2StdLib}
 
 var h2OpenScenario = &Scenario{
 	Name: "h2-open", Title: "Opening wss WebSockets to one origin, 50 dials at a time: HTTP/1.1 (a TLS connection each) vs HTTP/2 (streams of one connection)",
@@ -47,10 +50,14 @@ func h2Dialer(cfg *Config, lib, path string) (func(ctx context.Context) (*wsclie
 	o := &wsclient.DialOptions{TLSConfig: insecureTLS, MaxMessageSize: maxMsg}
 	u := cfg.Srv.URL(true, path)
 	var pool *wsclient.HTTP2Pool
-	if lib == h2Lib {
+	if lib == h2Lib || lib == h2StdLib {
 		pool = new(wsclient.HTTP2Pool)
 		o.HTTP2, o.HTTP2Pool = wsclient.HTTP2Only, pool
-		u = "wss://" + cfg.Srv.H2 + path
+		addr := cfg.Srv.H2
+		if lib == h2StdLib {
+			addr = cfg.Srv.H2Std
+		}
+		u = "wss://" + addr + path
 	}
 	return func(ctx context.Context) (*wsclient.Conn, error) { return wsclient.Dial(ctx, u, o) }, pool
 }
@@ -111,7 +118,7 @@ func h2OpenCell(cfg *Config, lib string, c Case) (Metrics, error) {
 	if err := <-errs; err != nil {
 		return nil, err
 	}
-	if lib == h2Lib {
+	if pool != nil {
 		if nc, _ := pool.Stats(); nc != 1 {
 			return nil, fmt.Errorf("%d HTTP/2 connections, want 1", nc)
 		}

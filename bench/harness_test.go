@@ -293,29 +293,33 @@ func TestValidatorsAgree(t *testing.T) {
 	}
 }
 
-// The h2 scenarios' connections: the benchserver's HTTP/2 listener echoes
+// The h2 scenarios' connections: both of the benchserver's HTTP/2 listeners echo
 // over a stream (HTTP/2, checked), the sink answers the sync, and many
 // WebSockets share one connection.
 func TestH2Endpoints(t *testing.T) {
 	cfg := &Config{Srv: testSrv, D: 5 * time.Millisecond, Quick: true}
-	dialFn, pool := h2Dialer(cfg, h2Lib, "/echo")
-	defer pool.Close()
-	c, err := dialFn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
-	if c.HTTPVersion() != 2 {
-		t.Fatalf("HTTP/%d", c.HTTPVersion())
-	}
-	for _, n := range []int{0, 1, 16 << 10, 70000, 1 << 20} {
-		p := payload(n)
-		if err := c.SendBinary(p); err != nil {
+	for _, lib := range []string{h2Lib, h2StdLib} { // the Framer server and net/http's
+		dialFn, pool := h2Dialer(cfg, lib, "/echo")
+		c, err := dialFn(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, q, err := c.Recv(); err != nil || !bytes.Equal(q, p) {
-			t.Fatalf("echo of %d bytes: %d bytes, %v", n, len(q), err)
+		if c.HTTPVersion() != 2 {
+			t.Fatalf("%s: HTTP/%d", lib, c.HTTPVersion())
 		}
+		for _, n := range []int{0, 1, 16 << 10, 70000, 1 << 20} {
+			p := payload(n)
+			if err := c.SendBinary(p); err != nil {
+				t.Fatal(err)
+			}
+			if _, q, err := c.Recv(); err != nil || !bytes.Equal(q, p) {
+				t.Fatalf("%s: echo of %d bytes: %d bytes, %v", lib, n, len(q), err)
+			}
+		}
+		if err := c.Close(1000, ""); err != nil {
+			t.Fatalf("%s: close: %v", lib, err)
+		}
+		pool.Close()
 	}
 	for _, lib := range h2Libs {
 		if _, err := h2SendCell(cfg, lib, Case{Size: 1024}); err != nil {

@@ -20,7 +20,8 @@ import (
 // Server is the benchserver process.
 type Server struct {
 	WS, WSS, TCP string // host:port
-	H2           string // host:port of WebSockets over HTTP/2 (RFC 8441, TLS)
+	H2           string // host:port of WebSockets over HTTP/2 (RFC 8441, TLS), minimal Framer server
+	H2Std        string // the same through net/http's HTTP/2 server
 	cmd          *exec.Cmd
 	stdin        io.WriteCloser
 }
@@ -71,7 +72,7 @@ func startServer(bin string) (*Server, error) {
 		cmd.Process.Kill()
 		return nil, err
 	}
-	return &Server{WS: addrs["ws"], WSS: addrs["wss"], TCP: addrs["tcp"], H2: addrs["h2"], cmd: cmd, stdin: stdin}, nil
+	return &Server{WS: addrs["ws"], WSS: addrs["wss"], TCP: addrs["tcp"], H2: addrs["h2"], H2Std: addrs["h2std"], cmd: cmd, stdin: stdin}, nil
 }
 
 // URL returns the ws:// or wss:// URL of a server mode path.

@@ -18,8 +18,10 @@
 // tcp is a raw byte echo (no WebSocket), the latency floor.
 //
 // h2 (TLS 1.3, ALPN h2) serves the same /sink and /echo as WebSockets over
-// HTTP/2 (RFC 8441) through net/http's HTTP/2 server, with up to 10,000
-// streams per connection (h2.go).
+// HTTP/2 (RFC 8441) with a minimal server on x/net's Framer (h2frame.go),
+// the counterpart of the raw-socket HTTP/1.1 server; h2std serves them
+// through net/http's HTTP/2 server (h2.go). Both take up to 10,000 streams
+// per connection.
 package main
 
 import (
@@ -59,11 +61,13 @@ func main() {
 	wssLn := tls.NewListener(listen(), tlsConfig())
 	tcpLn := listen()
 	h2Ln := listen()
+	h2StdLn := listen()
 	go serve(wsLn, handleWS)
 	go serve(wssLn, handleWS)
 	go serve(tcpLn, handleTCPEcho)
-	go serveH2(h2Ln)
-	addrs := map[string]string{"ws": wsLn.Addr().String(), "wss": wssLn.Addr().String(), "tcp": tcpLn.Addr().String(), "h2": h2Ln.Addr().String()}
+	go serveH2Frames(h2Ln)
+	go serveH2(h2StdLn)
+	addrs := map[string]string{"ws": wsLn.Addr().String(), "wss": wssLn.Addr().String(), "tcp": tcpLn.Addr().String(), "h2": h2Ln.Addr().String(), "h2std": h2StdLn.Addr().String()}
 	if err := json.NewEncoder(os.Stdout).Encode(addrs); err != nil {
 		log.Fatal(err)
 	}
