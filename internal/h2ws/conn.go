@@ -30,10 +30,16 @@ const (
 	// any stream's so that one stream whose reader stalls does not stop
 	// the others.
 	connWindow = 1 << 30
-	// dataFrameSize is the payload of the DATA frames we send: with its
-	// 9-byte header a full frame is exactly one TLS record (16 KiB), and
-	// every server accepts it (RFC 9113 §4.2).
+	// dataFrameSize is the payload of the DATA frames we send to a server
+	// that keeps the default SETTINGS_MAX_FRAME_SIZE (16 KiB, which every
+	// server accepts: RFC 9113 §4.2): with its 9-byte header a full frame is
+	// exactly one TLS record.
 	dataFrameSize = 16<<10 - frameHeaderLen
+	// maxDataFrameSize is the payload of our DATA frames to a server that
+	// accepts larger frames (Go's accept 1 MiB): fewer frames for the
+	// server to handle, and the Framer's write buffer (one per connection)
+	// stays bounded.
+	maxDataFrameSize = 64 << 10
 	// frameHeaderLen is the size of an HTTP/2 frame header (RFC 9113 §4.1).
 	frameHeaderLen = 9
 	// ioBufSize is the connection's read and write buffer: one frame.
@@ -66,6 +72,7 @@ type pconn struct {
 	henc   *hpack.Encoder
 	hbuf   bytes.Buffer
 	wdlEnd time.Time // the write deadline set on nc (wmu)
+	frame  int       // payload of our DATA frames (wmu)
 
 	mu       sync.Mutex // everything below, and every stream's sendWin
 	streams  map[uint32]*Stream
@@ -88,6 +95,7 @@ func newConn(p *Pool, k Key, nc net.Conn) (*pconn, error) {
 	c := &pconn{
 		p: p, key: k, nc: nc, streams: map[uint32]*Stream{}, nextID: 1,
 		settings: peerSettings{initialWindow: 65535, maxFrame: 16 << 10},
+		frame:    dataFrameSize,
 		sendWin:  65535, recvWin: connWindow,
 		settled: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -224,13 +232,13 @@ func (c *pconn) write(fn func() error) error {
 	return err
 }
 
-// writeData sends p on stream id in DATA frames of at most dataFrameSize
-// bytes; the windows for them were reserved. end sets END_STREAM on the
+// writeData sends p on stream id in DATA frames of c.frame bytes at most;
+// the windows for them were reserved. end sets END_STREAM on the
 // last (p may then be empty).
 func (c *pconn) writeData(id uint32, p []byte, end bool) error {
 	return c.write(func() error {
 		for {
-			k := min(len(p), dataFrameSize)
+			k := min(len(p), c.frame)
 			if err := c.fr.WriteData(id, end && k == len(p), p[:k]); err != nil {
 				return err
 			}
@@ -542,6 +550,7 @@ func (c *pconn) onSettings(f *http2.SettingsFrame) error {
 	c.mu.Lock()
 	var opened []*Stream
 	tableSize, hasTableSize := uint32(0), false
+	frame := 0
 	err := f.ForeachSetting(func(s http2.Setting) error {
 		switch s.ID {
 		case http2.SettingEnableConnectProtocol:
@@ -550,6 +559,10 @@ func (c *pconn) onSettings(f *http2.SettingsFrame) error {
 			c.settings.maxStreams, c.settings.hasMaxStreams = s.Val, true
 		case http2.SettingMaxFrameSize:
 			c.settings.maxFrame = s.Val // the Framer checked 16 KiB..16 MiB
+			frame = dataFrameSize
+			if s.Val > 16<<10 {
+				frame = int(min(s.Val, maxDataFrameSize))
+			}
 		case http2.SettingMaxHeaderListSize:
 			c.settings.maxHeaderList = s.Val
 		case http2.SettingHeaderTableSize:
@@ -571,9 +584,14 @@ func (c *pconn) onSettings(f *http2.SettingsFrame) error {
 		return nil
 	})
 	c.mu.Unlock()
-	if hasTableSize { // wmu is taken before mu, never under it
+	if hasTableSize || frame != 0 { // wmu is taken before mu, never under it
 		c.wmu.Lock()
-		c.henc.SetMaxDynamicTableSizeLimit(tableSize)
+		if hasTableSize {
+			c.henc.SetMaxDynamicTableSizeLimit(tableSize)
+		}
+		if frame != 0 {
+			c.frame = frame
+		}
 		c.wmu.Unlock()
 	}
 	for _, s := range opened {

@@ -55,7 +55,7 @@ type h2Conn struct {
 
 func newH2Conn(nc net.Conn) *h2Conn {
 	c := &h2Conn{nc: nc, bw: bufio.NewWriterSize(nc, 32<<10), sendWin: 65535, initWin: 65535, streams: map[uint32]*h2ServerStream{}}
-	c.fr = http2.NewFramer(c.bw, bufio.NewReaderSize(nc, 32<<10))
+	c.fr = http2.NewFramer(c.bw, nc) // tls.Conn buffers records: no bufio.Reader, one copy less
 	c.fr.SetReuseFrames()
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.enc = hpack.NewEncoder(&c.hb)
@@ -82,6 +82,7 @@ func (c *h2Conn) serve() {
 			http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1},
 			http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 10000},
 			http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2StreamWindow},
+			http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1 << 20}, // as net/http's server
 		)
 		return c.fr.WriteWindowUpdate(0, h2ConnWindow-65535)
 	}) != nil {
@@ -249,24 +250,27 @@ type h2ServerStream struct {
 	c       *h2Conn
 	id      uint32
 	cond    *sync.Cond // data, end, window (on c.mu)
-	buf     []byte     // received, unread (c.mu)
-	eof     bool       // (c.mu)
-	sendWin int64      // (c.mu)
-	owed    int64      // (c.mu)
+	buf     []byte     // received; unread from r on (c.mu)
+	r       int
+	eof     bool  // (c.mu)
+	sendWin int64 // (c.mu)
+	owed    int64 // (c.mu)
 }
 
 func (s *h2ServerStream) Read(p []byte) (int, error) {
 	c := s.c
 	c.mu.Lock()
-	for len(s.buf) == 0 && !s.eof {
+	for s.r == len(s.buf) && !s.eof {
 		s.cond.Wait()
 	}
-	if len(s.buf) == 0 {
+	if s.r == len(s.buf) {
 		c.mu.Unlock()
 		return 0, io.EOF
 	}
-	n := copy(p, s.buf)
-	s.buf = s.buf[:copy(s.buf, s.buf[n:])]
+	n := copy(p, s.buf[s.r:])
+	if s.r += n; s.r == len(s.buf) {
+		s.buf, s.r = s.buf[:0], 0
+	}
 	c.mu.Unlock()
 	c.giveBack(s, n)
 	return n, nil
