@@ -36,7 +36,7 @@ const (
 	// origin is remembered for a few minutes). ws:// URLs use HTTP/1.1.
 	HTTP2Auto
 	// HTTP2Only requires HTTP/2: a server that does not offer RFC 8441 is
-	// an error (ErrNoHTTP2, ErrNoExtendedConnect). For ws:// it means h2c
+	// an error (ErrNoHTTP2). For ws:// it means h2c
 	// with prior knowledge.
 	HTTP2Only
 )
@@ -57,13 +57,12 @@ func (m HTTP2Mode) String() string {
 // HTTP/2 errors. Match them with errors.Is. A refusal (a :status other
 // than 200) is a *HandshakeError, as over HTTP/1.1.
 var (
-	// ErrNoHTTP2: HTTP2Only, and the server did not pick h2 in ALPN (or,
-	// for h2c, answered in HTTP/1.x or not in HTTP/2 at all).
+	// ErrNoHTTP2: HTTP2Only, and the server does not offer WebSockets
+	// over HTTP/2: it did not pick h2 in ALPN (or, for h2c, answered in
+	// HTTP/1.x or not in HTTP/2 at all), or its HTTP/2 does not enable
+	// extended CONNECT (no SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 §3).
+	// The message says which.
 	ErrNoHTTP2 = h2ws.ErrNoHTTP2
-	// ErrNoExtendedConnect: HTTP2Only, and the server's HTTP/2 does not
-	// enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441
-	// §3), so it cannot carry WebSockets.
-	ErrNoExtendedConnect = h2ws.ErrNoExtendedConnect
 	// ErrHTTP2StreamReset: the server reset the WebSocket's stream
 	// (RST_STREAM), during the handshake or after: the reads and writes
 	// of an open WebSocket then fail with an error wrapping it.
@@ -150,7 +149,7 @@ func (d *dialer) dialHTTP2(ctx context.Context, t *target, first bool) (c *Conn,
 	case errors.As(err, &he):
 		d.received(t, ":status "+he.Status+" (HTTP/2)", he.Header)
 		return nil, nil, err
-	case err != nil && !r.Only && errors.Is(err, ErrNoExtendedConnect):
+	case err != nil && !r.Only && errors.Is(err, h2ws.ErrNoExtendedConnect):
 		if d.opts.NetConn != nil && first { // the pool closed the NetConn it was given
 			return nil, nil, fmt.Errorf("%w; HTTP/1.1 cannot follow on the NetConn it consumed", err)
 		}

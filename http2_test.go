@@ -298,7 +298,7 @@ func noXConnectServer(t *testing.T, certs *testserver.Certs, backend string) (ad
 // TestHTTP2AutoNoExtendedConnect: a server that speaks HTTP/2 but does not
 // enable extended CONNECT gets HTTP/1.1 on a new connection in Auto mode
 // (the second dial remembers and goes straight to HTTP/1.1), and
-// ErrNoExtendedConnect in Only mode.
+// ErrNoHTTP2 (saying there is no extended CONNECT) in Only mode.
 func TestHTTP2AutoNoExtendedConnect(t *testing.T) {
 	certs := testserver.NewCerts(t)
 	backend, err := wsserver.Start(wsserver.Options{})
@@ -320,8 +320,8 @@ func TestHTTP2AutoNoExtendedConnect(t *testing.T) {
 		t.Errorf("%d HTTP/2 and %d HTTP/1.1 connections; want 1 and 2", h2conns.Load(), h1conns.Load())
 	}
 	o.HTTP2 = HTTP2Only
-	if _, err := Dial(context.Background(), "wss://"+addr+"/", o); !errors.Is(err, ErrNoExtendedConnect) {
-		t.Fatalf("Only: %v, want ErrNoExtendedConnect", err)
+	if _, err := Dial(context.Background(), "wss://"+addr+"/", o); !errors.Is(err, ErrNoHTTP2) || !strings.Contains(err.Error(), "SETTINGS_ENABLE_CONNECT_PROTOCOL") {
+		t.Fatalf("Only: %v, want ErrNoHTTP2 saying there is no extended CONNECT", err)
 	}
 }
 
@@ -581,7 +581,7 @@ func TestHTTP2AppConnLost(t *testing.T) {
 
 // TestHTTP2NetConn: a NetConn carries the HTTP/2 connection of its dial. In
 // HTTP2Auto, a server whose HTTP/2 lacks RFC 8441 has consumed it: the dial
-// fails with ErrNoExtendedConnect rather than writing HTTP/1.1 to a closed
+// fails with ErrNoHTTP2 rather than writing HTTP/1.1 to a closed
 // socket.
 func TestHTTP2NetConn(t *testing.T) {
 	s, o := h2Server(t, wsserver.Options{TLS: true})
@@ -603,8 +603,8 @@ func TestHTTP2NetConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	o = &DialOptions{HTTP2: HTTP2Auto, HTTP2Pool: testPool(t), TLSConfig: &tls.Config{RootCAs: certs.Pool}, NetConn: nc, Timeout: 10 * time.Second}
-	if _, err := Dial(context.Background(), "wss://"+addr+"/", o); !errors.Is(err, ErrNoExtendedConnect) || !strings.Contains(err.Error(), "NetConn") {
-		t.Fatalf("Auto with NetConn: %v, want ErrNoExtendedConnect naming NetConn", err)
+	if _, err := Dial(context.Background(), "wss://"+addr+"/", o); !errors.Is(err, ErrNoHTTP2) || !strings.Contains(err.Error(), "NetConn") {
+		t.Fatalf("Auto with NetConn: %v, want ErrNoHTTP2 naming NetConn", err)
 	}
 	if h2conns.Load() != 1 || h1conns.Load() != 0 {
 		t.Fatalf("%d HTTP/2 and %d HTTP/1.1 connections", h2conns.Load(), h1conns.Load())

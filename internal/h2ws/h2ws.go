@@ -39,7 +39,8 @@ var (
 	// ErrNoExtendedConnect: the server speaks HTTP/2 but its SETTINGS do
 	// not enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1,
 	// RFC 8441 §3), so it cannot carry WebSockets.
-	ErrNoExtendedConnect = errors.New("wsclient: server does not support WebSockets over HTTP/2 (RFC 8441: no SETTINGS_ENABLE_CONNECT_PROTOCOL)")
+	// It wraps ErrNoHTTP2: to a caller, both mean no WebSockets over HTTP/2.
+	ErrNoExtendedConnect = fmt.Errorf("%w: no WebSockets over HTTP/2 (RFC 8441: no SETTINGS_ENABLE_CONNECT_PROTOCOL)", ErrNoHTTP2)
 	// ErrStreamReset: the server reset the WebSocket's stream (RST_STREAM).
 	ErrStreamReset = errors.New("wsclient: HTTP/2 stream reset by the server")
 	// ErrConnLost: the HTTP/2 connection carrying the stream failed or was
