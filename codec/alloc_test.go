@@ -19,7 +19,7 @@ func checkAllocs(t *testing.T, name string, f func()) {
 }
 
 func TestAllocsFrame(t *testing.T) {
-	var buf [MaxHeaderSize]byte
+	var buf [ws.MaxHeaderSize]byte
 	h := ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 1 << 20, Masked: true, Mask: [4]byte{1, 2, 3, 4}}
 	n := PutHeader(buf[:], h)
 	msb := []byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0}

@@ -7,10 +7,6 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// MaxHeaderSize is the largest encoded frame header (RFC 6455 §5.2): 2 fixed
-// bytes, an 8-byte extended payload length and a 4-byte masking key.
-const MaxHeaderSize = ws.MaxHeaderSize
-
 // ErrShortHeader is returned by ParseHeader when b ends before the header
 // does (RFC 6455 §5.2). It is not fatal: read more bytes (HeaderSize tells
 // how many the header needs once two are available) and call it again.
@@ -63,8 +59,8 @@ func HeaderSize(b0, b1 byte) int {
 }
 
 // PutHeader encodes h into b as a frame header (RFC 6455 §5.2) and returns
-// the number of bytes written (2 to MaxHeaderSize). b must be at least
-// MaxHeaderSize bytes long, whatever the header needs. The payload length is
+// the number of bytes written (2 to ws.MaxHeaderSize, 14). b must be at least
+// ws.MaxHeaderSize bytes long, whatever the header needs. The payload length is
 // encoded in the minimal form the RFC requires; the masking key is written
 // when h.Masked is set (§5.3). Only the low 3 bits of h.Rsv and the low 4
 // bits of h.OpCode are used. PutHeader panics if h.Length is negative.
@@ -72,7 +68,7 @@ func HeaderSize(b0, b1 byte) int {
 // It is a hand-written replacement for ws.WriteHeaderBuffer that writes to a
 // slice instead of an io.Writer: no interface call and no allocation.
 func PutHeader(b []byte, h ws.Header) int {
-	_ = b[MaxHeaderSize-1] // one bounds check for everything below
+	_ = b[ws.MaxHeaderSize-1] // one bounds check for everything below
 	b0 := (h.Rsv&7)<<4 | byte(h.OpCode)&0x0f
 	if h.Fin {
 		b0 |= bitFin

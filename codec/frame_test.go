@@ -37,7 +37,7 @@ func allHeaders() []ws.Header {
 
 func TestHeaderRoundTrip(t *testing.T) {
 	for _, h := range allHeaders() {
-		var b [MaxHeaderSize + 3]byte
+		var b [ws.MaxHeaderSize + 3]byte
 		for i := range b {
 			b[i] = 0xee // garbage PutHeader must overwrite or leave past n
 		}
@@ -83,7 +83,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 
 func TestParseHeaderShort(t *testing.T) {
 	for _, h := range allHeaders() {
-		var b [MaxHeaderSize]byte
+		var b [ws.MaxHeaderSize]byte
 		n := PutHeader(b[:], h)
 		for cut := range n {
 			got, m, err := ParseHeader(b[:cut])
@@ -187,7 +187,7 @@ func TestPutHeaderNegativeLength(t *testing.T) {
 			t.Fatal("PutHeader with a negative length did not panic")
 		}
 	}()
-	var b [MaxHeaderSize]byte
+	var b [ws.MaxHeaderSize]byte
 	PutHeader(b[:], ws.Header{OpCode: ws.OpBinary, Length: -1})
 }
 
@@ -365,7 +365,7 @@ func benchHeaders() []struct {
 
 func BenchmarkParseHeader(b *testing.B) {
 	for _, bc := range benchHeaders() {
-		var buf [MaxHeaderSize]byte
+		var buf [ws.MaxHeaderSize]byte
 		n := PutHeader(buf[:], bc.h)
 		frame := buf[:n]
 		b.Run(fmt.Sprintf("codec/%s", bc.name), func(b *testing.B) {
@@ -390,7 +390,7 @@ func BenchmarkParseHeader(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("ws.ReadHeaderBuffer/%s", bc.name), func(b *testing.B) {
 			r := bytes.NewReader(frame)
-			var hdr [MaxHeaderSize]byte
+			var hdr [ws.MaxHeaderSize]byte
 			b.ReportAllocs()
 			for b.Loop() {
 				r.Reset(frame)
@@ -404,7 +404,7 @@ func BenchmarkPutHeader(b *testing.B) {
 	for _, bc := range benchHeaders() {
 		h := bc.h
 		b.Run(fmt.Sprintf("codec/%s", bc.name), func(b *testing.B) {
-			var buf [MaxHeaderSize]byte
+			var buf [ws.MaxHeaderSize]byte
 			b.ReportAllocs()
 			for b.Loop() {
 				sinkInt = PutHeader(buf[:], h)
@@ -417,7 +417,7 @@ func BenchmarkPutHeader(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("ws.WriteHeaderBuffer/%s", bc.name), func(b *testing.B) {
-			var buf [MaxHeaderSize]byte
+			var buf [ws.MaxHeaderSize]byte
 			b.ReportAllocs()
 			for b.Loop() {
 				sinkErr = ws.WriteHeaderBuffer(io.Discard, h, buf[:])

@@ -67,7 +67,7 @@ func BenchmarkSend(b *testing.B) {
 				if dst == "tcp" {
 					nc = sink(b)
 				}
-				out := make([]byte, n+codec.MaxHeaderSize)
+				out := make([]byte, n+ws.MaxHeaderSize)
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				b.ResetTimer()

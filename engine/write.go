@@ -134,7 +134,7 @@ func (w *writer) init(c *Conn) {
 
 // appendFrame masks one frame into w.pend. Caller holds mu.
 func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
-	need := codec.MaxHeaderSize + len(p)
+	need := ws.MaxHeaderSize + len(p)
 	switch {
 	case w.pend == nil:
 		size := need
@@ -165,7 +165,7 @@ func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
 // once a data frame has waited for a fragmented message to end, nothing
 // else may start one before it takes its place (RFC 6455 §5.4).
 func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) error {
-	large := codec.MaxHeaderSize+len(p) > w.c.cfg.WriteBufferSize
+	large := ws.MaxHeaderSize+len(p) > w.c.cfg.WriteBufferSize
 	w.mu.Lock()
 	if err := w.await(op, flags, large); err != nil {
 		w.mu.Unlock()
@@ -402,7 +402,7 @@ func (w *writer) sendLarge(fin bool, rsv byte, op ws.OpCode, p []byte) error {
 func (w *writer) writeChunked(fin bool, rsv byte, op ws.OpCode, p []byte) error {
 	// A message smaller than ChunkSize takes a buffer of its own size (a
 	// 64 KiB message does not need a 512 KiB class).
-	b := getBuf(min(w.c.cfg.ChunkSize, len(p)) + codec.MaxHeaderSize)
+	b := getBuf(min(w.c.cfg.ChunkSize, len(p)) + ws.MaxHeaderSize)
 	defer putBuf(b)
 	key := w.c.maskKey()
 	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}

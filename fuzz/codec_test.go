@@ -37,7 +37,7 @@ func FuzzCodecRoundTrip(f *testing.F) {
 		if masked {
 			h.Mask = [4]byte{byte(key), byte(key >> 8), byte(key >> 16), byte(key >> 24)}
 		}
-		var b [codec.MaxHeaderSize]byte
+		var b [ws.MaxHeaderSize]byte
 		n := codec.PutHeader(b[:], h)
 		want := 2
 		switch {

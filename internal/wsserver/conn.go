@@ -35,7 +35,7 @@ type conn struct {
 
 	wmu       sync.Mutex
 	bw        *bufio.Writer
-	hdr       [codec.MaxHeaderSize]byte
+	hdr       [ws.MaxHeaderSize]byte
 	closeSent bool
 }
 
@@ -333,7 +333,7 @@ func (c *conn) sendLoop(rt route, stop <-chan struct{}) {
 	for i := range payload {
 		payload[i] = 'a' + byte(i%26)
 	}
-	var hdr [codec.MaxHeaderSize]byte
+	var hdr [ws.MaxHeaderSize]byte
 	frame := append(hdr[:codec.PutHeader(hdr[:], ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})], payload...)
 
 	var tick <-chan time.Time

@@ -285,7 +285,7 @@ func readFrame(t *testing.T, br *bufio.Reader) (ws.Header, []byte) {
 
 func writeFrame(nc net.Conn, op ws.OpCode, p []byte, masked bool) {
 	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p)), Masked: masked, Mask: [4]byte{1, 2, 3, 4}}
-	var b [codec.MaxHeaderSize]byte
+	var b [ws.MaxHeaderSize]byte
 	out := append(b[:codec.PutHeader(b[:], h)], p...)
 	if masked {
 		mask.Apply(out[len(out)-len(p):], h.Mask, 0)
