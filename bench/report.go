@@ -286,7 +286,7 @@ var palette = map[string]string{
 	"wsclient": "#d62728", "gorilla": "#1f77b4", "coder": "#2ca02c", "gobwas": "#9467bd", "gws": "#ff7f0e",
 	"raw": "#7f7f7f", "tcp-echo": "#7f7f7f", "python+wsaccel": "#8c564b", "python": "#c49c94",
 	"mask.Copy": "#d62728", "mask.Apply": "#ff9896", "ws.Cipher": "#9467bd", "copy()": "#7f7f7f",
-	utf8Name: "#d62728", "codec.ValidUTF8": "#ff9896", "utf8.Valid": "#1f77b4",
+	utf8Name: "#d62728", "utf8.Valid": "#1f77b4",
 }
 
 // chart draws one panel per scenario: grouped bars (one group per case,

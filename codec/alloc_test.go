@@ -72,7 +72,6 @@ func TestAllocsClose(t *testing.T) {
 func TestAllocsUTF8(t *testing.T) {
 	text := benchText("mixed", 4096)
 	var v Validator
-	checkAllocs(t, "ValidUTF8", func() { sinkBool = ValidUTF8(text) })
 	checkAllocs(t, "Validator.Write whole", func() {
 		v.Reset()
 		sinkBool = v.Write(text) && v.Done()

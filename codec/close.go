@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsclient/wsclient/simdutf8"
 )
 
 // MaxCloseReason is the longest close reason in bytes: a control frame
@@ -72,7 +74,7 @@ func ParseClose(p []byte) (code ws.StatusCode, reason []byte, err error) {
 		return code, nil, err
 	}
 	reason = p[2:]
-	if !ValidUTF8(reason) {
+	if !simdutf8.Valid(reason) {
 		return code, nil, ErrInvalidUTF8
 	}
 	return code, reason, nil

@@ -25,10 +25,11 @@ ValidCloseCode and CheckClose say which codes and reasons may be sent
 
 Validator checks text messages incrementally (§8.1): frames and reads may cut
 a code point anywhere, and it fails on the first byte that makes the message
-impossible. ValidUTF8 checks a whole buffer. Both hand the bulk of the work
-to simdutf8.Valid, which runs the SIMD kernel chosen for the CPU (AVX-512,
-AVX2 or NEON) or its portable one; a code point cut between two writes is
-carried as the state of that portable kernel's automaton.
+impossible. It hands the bulk of the work to simdutf8.Valid, which checks a
+whole buffer (use it directly for that; ParseClose does for close reasons)
+with the SIMD kernel chosen for the CPU (AVX-512, AVX2 or NEON) or its
+portable one; a code point cut between two writes is carried as the state of
+that portable kernel's automaton.
 
 # Handshake
 
@@ -39,7 +40,7 @@ AcceptKey make and check the key.
 # Zero-allocation contract
 
 PutHeader, ParseHeader, ParseHeaderInto, HeaderSize, CheckServerFrame, ParseClose, PutClose,
-ValidCloseCode, ValidUTF8 and Validator never allocate, errors included:
+ValidCloseCode and Validator never allocate, errors included:
 the ws.ProtocolError values they return are converted to error once, at
 package initialisation (converting them on each return, as ws.CheckHeader
 does, costs 16 B every time). CheckClose allocates only when it fails.

@@ -13,15 +13,7 @@ import (
 // (§7.4.1).
 var ErrInvalidUTF8 = errors.New("wsclient: invalid UTF-8 in text message")
 
-// ValidUTF8 reports whether p is entirely valid UTF-8 (RFC 3629, as RFC 6455
-// §5.6 and §8.1 require for text): no overlong forms, no surrogates
-// (U+D800–U+DFFF), nothing above U+10FFFF, no truncated sequence. It is
-// simdutf8.Valid, through which every validation of the package goes.
-func ValidUTF8(p []byte) bool {
-	return simdutf8.Valid(p)
-}
-
-// validString is ValidUTF8 for a close reason of at most MaxCloseReason
+// validString is simdutf8.Valid for a close reason of at most MaxCloseReason
 // bytes, copied to the stack so no conversion allocates.
 func validString(s string) bool {
 	var buf [MaxCloseReason]byte
@@ -39,7 +31,9 @@ func validString(s string) bool {
 // Nothing is re-scanned from the start of the message: a code point cut at
 // the end of one Write is carried as the state of the UTF-8 automaton of
 // simdutf8's portable kernel (the pending bytes, at most 3, need not be
-// kept) and finished by the next Write; the rest goes through ValidUTF8. Write fails
+// kept) and finished by the next Write; the rest goes through simdutf8.Valid,
+// the whole-buffer check (RFC 3629, as RFC 6455 §5.6 and §8.1 require for
+// text) through which every validation of the package goes. Write fails
 // as soon as the bytes seen so far cannot begin valid UTF-8, whatever
 // follows: a truncated surrogate (0xED 0xA0), overlong prefix (0xE0 0x80,
 // 0xF0 0x80), prefix above U+10FFFF (0xF4 0x90) or impossible byte (0xC0,
@@ -108,7 +102,7 @@ func (v *Validator) Reset() {
 
 // tailStart returns the index in p where a trailing incomplete multi-byte
 // sequence starts, or len(p) if p does not end inside one (what it ends with
-// may still be invalid: that is for ValidUTF8 to find). Only the last 3 bytes
+// may still be invalid: that is for simdutf8.Valid to find). Only the last 3 bytes
 // need a look, since a sequence is at most 4 bytes long.
 func tailStart(p []byte) int {
 	n := len(p)

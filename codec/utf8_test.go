@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsclient/wsclient/internal/testutil"
+	"github.com/wsclient/wsclient/simdutf8"
 )
 
 // encodeN encodes r in n bytes (1–4) with the UTF-8 bit layout, whether or
@@ -125,9 +126,9 @@ func feed(t *testing.T, parts ...[]byte) bool {
 func TestValidatorEverySplit(t *testing.T) {
 	for _, s := range utf8Corpus() {
 		want := utf8.Valid(s)
-		if got := ValidUTF8(s); got != want {
+		if got := simdutf8.Valid(s); got != want {
 			t.Fatalf(
-				"ValidUTF8(% x) = %v, want %v",
+				"simdutf8.Valid(% x) = %v, want %v",
 				s, got, want)
 		}
 		for i := 0; i <= len(s); i++ {
@@ -295,9 +296,9 @@ func TestValidatorRandom(t *testing.T) {
 	for i := range 3000 {
 		s := randomText(rng, rng.IntN(300), i%2 == 1)
 		want := utf8.Valid(s)
-		if ValidUTF8(s) != want {
+		if simdutf8.Valid(s) != want {
 			t.Fatalf(
-				"ValidUTF8(% x) != %v",
+				"simdutf8.Valid(% x) != %v",
 				s, want)
 		}
 		// Random splits into 3 or more parts.
@@ -379,11 +380,11 @@ func BenchmarkUTF8(b *testing.B) {
 					sinkBool = utf8.Valid(text)
 				}
 			})
-			b.Run(fmt.Sprintf("%s/ValidUTF8/%d", kind, size), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/simdutf8.Valid/%d", kind, size), func(b *testing.B) {
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
 				for b.Loop() {
-					sinkBool = ValidUTF8(text)
+					sinkBool = simdutf8.Valid(text)
 				}
 			})
 			b.Run(fmt.Sprintf("%s/Validator/%d", kind, size), func(b *testing.B) {
@@ -429,9 +430,9 @@ func TestValidUTF8EveryPosition(t *testing.T) {
 				s := append(append(append([]byte(nil), base[:i]...), seq...), base[i:]...)
 				s = s[:n] // may truncate seq at the end
 				want := utf8.Valid(s)
-				if got := ValidUTF8(s); got != want {
+				if got := simdutf8.Valid(s); got != want {
 					t.Fatalf(
-						"ValidUTF8(% x) = %v, want %v",
+						"simdutf8.Valid(% x) = %v, want %v",
 						s, got, want)
 				}
 				if got := feed(t, s); got != want {
@@ -444,7 +445,8 @@ func TestValidUTF8EveryPosition(t *testing.T) {
 	}
 }
 
-// TestValidUTF8Exhaustive compares ValidUTF8 with utf8.Valid on every 1- to
+// TestValidUTF8Exhaustive compares simdutf8.Valid, which the Validator and
+// ParseClose use, with utf8.Valid on every 1- to
 // 3-byte input, and on every 4-byte input made of bytes at the edges of the
 // UTF-8 byte classes, both alone (the byte loop of the automaton in
 // simdutf8's portable kernel, under purego) and across the boundary of its
@@ -459,9 +461,9 @@ func TestValidUTF8Exhaustive(t *testing.T) {
 			for i := range n {
 				b[i] = byte(x >> (8 * i))
 			}
-			if ValidUTF8(b[:n]) != utf8.Valid(b[:n]) {
+			if simdutf8.Valid(b[:n]) != utf8.Valid(b[:n]) {
 				t.Fatalf(
-					"ValidUTF8(% x) = %v",
+					"simdutf8.Valid(% x) = %v",
 					b[:n], !utf8.Valid(b[:n]))
 			}
 		}
@@ -473,9 +475,9 @@ func TestValidUTF8Exhaustive(t *testing.T) {
 			for _, c2 := range edges {
 				for _, c3 := range edges {
 					seq := []byte{c0, c1, c2, c3}
-					if ValidUTF8(seq) != utf8.Valid(seq) {
+					if simdutf8.Valid(seq) != utf8.Valid(seq) {
 						t.Fatalf(
-							"ValidUTF8(% x) = %v",
+							"simdutf8.Valid(% x) = %v",
 							seq, !utf8.Valid(seq))
 					}
 					for off := 12; off <= 16; off++ {
@@ -484,9 +486,9 @@ func TestValidUTF8Exhaustive(t *testing.T) {
 							buf[i] = 'a'
 						}
 						copy(buf[off:], seq)
-						if ValidUTF8(buf) != utf8.Valid(buf) {
+						if simdutf8.Valid(buf) != utf8.Valid(buf) {
 							t.Fatalf(
-								"ValidUTF8(% x) = %v",
+								"simdutf8.Valid(% x) = %v",
 								buf, !utf8.Valid(buf))
 						}
 					}
@@ -507,9 +509,9 @@ func TestValidUTF8SplitByASCII(t *testing.T) {
 				for k := range 40 {
 					s := cat([]byte("é"), bytes.Repeat([]byte("b"), lead), seq[:cut], bytes.Repeat([]byte("a"), k), seq[cut:], []byte("z"))
 					want := utf8.Valid(s)
-					if ValidUTF8(s) != want {
+					if simdutf8.Valid(s) != want {
 						t.Fatalf(
-							"ValidUTF8(% x) = %v",
+							"simdutf8.Valid(% x) = %v",
 							s, !want)
 					}
 					if feed(t, s) != want {

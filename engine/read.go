@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/simdutf8"
 )
 
 // reader holds all receive state in the Conn, so that a read interrupted by
@@ -291,7 +292,7 @@ func (r *reader) inflateMessage() error {
 		return c.fail(ws.StatusMessageTooBig, err)
 	case err != nil:
 		return c.fail(ws.StatusProtocolError, protoErr(err))
-	case r.text && !codec.ValidUTF8(r.msg.b):
+	case r.text && !simdutf8.Valid(r.msg.b):
 		return c.fail(ws.StatusInvalidFramePayloadData, codec.ErrInvalidUTF8)
 	}
 	return nil

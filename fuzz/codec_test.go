@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testutil"
+	"github.com/wsclient/wsclient/simdutf8"
 )
 
 // FuzzCodecRoundTrip encodes a header with codec.PutHeader and decodes it
@@ -156,7 +157,7 @@ func FuzzClosePayload(f *testing.F) {
 // FuzzUTF8Incremental feeds codec.Validator the input cut at the points the
 // fuzzer picks and compares the verdict with utf8.Valid, after every piece
 // with the slow prefix reference (fail fast, never a false failure), and
-// codec.ValidUTF8 with utf8.Valid.
+// simdutf8.Valid (the whole-buffer check it builds on) with utf8.Valid.
 func FuzzUTF8Incremental(f *testing.F) {
 	for _, n := range seedLengths {
 		s := []byte(strings.Repeat("aé€😀", n/10+1))[:n]
@@ -167,8 +168,8 @@ func FuzzUTF8Incremental(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s, cuts []byte) {
 		want := utf8.Valid(s)
-		if codec.ValidUTF8(s) != want {
-			t.Fatalf("ValidUTF8(% x) != %v", s, want)
+		if simdutf8.Valid(s) != want {
+			t.Fatalf("simdutf8.Valid(% x) != %v", s, want)
 		}
 		var v codec.Validator
 		ok, end := true, 0
