@@ -90,7 +90,8 @@ func (p *rawPeer) readFrame() (ws.Header, []byte, error) {
 	if err != nil {
 		return ws.Header{}, nil, err
 	}
-	h, n, err := codec.ParseHeader(b)
+	var h ws.Header
+	n, err := codec.ParseHeader(b, &h)
 	if err != nil {
 		return h, nil, err
 	}

@@ -8,10 +8,10 @@ caller's buffers.
 
 # Frames
 
-PutHeader and ParseHeader (or ParseHeaderInto, which fills a caller's
-ws.Header and is faster) encode and decode frame headers (RFC 6455 §5.2)
-to and from byte slices; HeaderSize tells how long a header is from its first
-two bytes, so a reader knows how much to wait for. CheckServerFrame applies
+PutHeader and ParseHeader encode and decode frame headers (RFC 6455 §5.2)
+to and from byte slices (ParseHeader fills a caller's ws.Header); HeaderSize
+tells how long a header is from its first two bytes, so a reader knows how
+much to wait for. CheckServerFrame applies
 the rules a client enforces on received frames (§5.1–§5.5) and returns the
 gobwas/ws protocol errors.
 
@@ -39,9 +39,9 @@ AcceptKey make and check the key.
 
 # Zero-allocation contract
 
-PutHeader, ParseHeader, ParseHeaderInto, HeaderSize, CheckServerFrame, ParseClose, PutClose,
-ValidCloseCode and Validator never allocate, errors included:
-the ws.ProtocolError values they return are converted to error once, at
+PutHeader, ParseHeader, HeaderSize, CheckServerFrame, ParseClose, PutClose,
+ValidCloseCode and Validator never allocate, errors included: the
+ws.ProtocolError values they return are converted to error once, at
 package initialisation (converting them on each return, as ws.CheckHeader
 does, costs 16 B every time). CheckClose allocates only when it fails.
 alloc_test.go proves it. The handshake functions allocate; they run once per

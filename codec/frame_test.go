@@ -60,17 +60,13 @@ func TestHeaderRoundTrip(t *testing.T) {
 				h, n, ws.HeaderSize(h), HeaderSize(b[0], b[1]))
 		}
 
-		got, m, err := ParseHeader(b[:]) // trailing bytes must be ignored
+		// Every field of got must be overwritten; trailing bytes must be ignored.
+		got := ws.Header{Fin: true, Rsv: 7, OpCode: 0xf, Length: 42, Masked: true, Mask: [4]byte{9, 9, 9, 9}}
+		m, err := ParseHeader(b[:], &got)
 		if err != nil || m != n || got != h {
 			t.Fatalf(
 				"ParseHeader(% x) = %+v, %d, %v; want %+v, %d, nil",
 				b[:n], got, m, err, h, n)
-		}
-		var into ws.Header
-		if m, err := ParseHeaderInto(b[:], &into); err != nil || m != n || into != h {
-			t.Fatalf(
-				"ParseHeaderInto(% x) = %+v, %d, %v; want %+v, %d, nil",
-				b[:n], into, m, err, h, n)
 		}
 		ref, err := ws.ReadHeader(bytes.NewReader(b[:n]))
 		if err != nil || ref != got {
@@ -86,18 +82,12 @@ func TestParseHeaderShort(t *testing.T) {
 		var b [ws.MaxHeaderSize]byte
 		n := PutHeader(b[:], h)
 		for cut := range n {
-			got, m, err := ParseHeader(b[:cut])
-			if err != ErrShortHeader || m != 0 {
-				t.Fatalf(
-					"ParseHeader(% x) (cut at %d of %d) = %+v, %d, %v; want ErrShortHeader",
-					b[:cut], cut, n, got, m, err)
-			}
 			keep := ws.Header{OpCode: 0xf, Length: 42}
-			into := keep
-			if m, err := ParseHeaderInto(b[:cut], &into); err != ErrShortHeader || m != 0 || into != keep {
+			got := keep
+			if m, err := ParseHeader(b[:cut], &got); err != ErrShortHeader || m != 0 || got != keep {
 				t.Fatalf(
-					"ParseHeaderInto(% x) = %d, %v, header %+v; want ErrShortHeader, header unchanged",
-					b[:cut], m, err, into)
+					"ParseHeader(% x) (cut at %d of %d) = %d, %v, header %+v; want ErrShortHeader, header unchanged",
+					b[:cut], cut, n, m, err, got)
 			}
 			if cut >= 2 && HeaderSize(b[0], b[1]) != n {
 				t.Fatalf(
@@ -111,23 +101,12 @@ func TestParseHeaderShort(t *testing.T) {
 func TestParseHeaderLengthMSB(t *testing.T) {
 	for _, masked := range []byte{0, 0x80} {
 		b := []byte{0x82, masked | 127, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}
-		h, n, err := ParseHeader(b)
-		if err != ws.ErrHeaderLengthMSB || n != 0 {
-			t.Fatalf(
-				"ParseHeader(% x) = %+v, %d, %v; want ws.ErrHeaderLengthMSB",
-				b, h, n, err)
-		}
-		if h != (ws.Header{}) {
-			t.Fatalf(
-				"ParseHeader on error returned header %+v, want the zero Header",
-				h)
-		}
 		keep := ws.Header{OpCode: 0xf, Length: 42}
-		into := keep
-		if m, err := ParseHeaderInto(b, &into); err != ws.ErrHeaderLengthMSB || m != 0 || into != keep {
+		h := keep
+		if n, err := ParseHeader(b, &h); err != ws.ErrHeaderLengthMSB || n != 0 || h != keep {
 			t.Fatalf(
-				"ParseHeaderInto(% x) = %d, %v, header %+v; want ws.ErrHeaderLengthMSB, header unchanged",
-				b, m, err, into)
+				"ParseHeader(% x) = %d, %v, header %+v; want ws.ErrHeaderLengthMSB, header unchanged",
+				b, n, err, h)
 		}
 		if _, err := ws.ReadHeader(bytes.NewReader(b)); err != ws.ErrHeaderLengthMSB {
 			t.Fatalf(
@@ -162,7 +141,8 @@ func TestParseHeaderNonMinimal(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		h, n, err := ParseHeader(tt.in)
+		var h ws.Header
+		n, err := ParseHeader(tt.in, &h)
 		if err != nil || n != len(tt.in) || h.Length != tt.want {
 			t.Errorf(
 				"ParseHeader(% x) = %+v, %d, %v; want length %d",
@@ -171,12 +151,12 @@ func TestParseHeaderNonMinimal(t *testing.T) {
 	}
 }
 
-func TestParseHeaderIntoOverwrites(t *testing.T) {
+func TestParseHeaderOverwrites(t *testing.T) {
 	h := ws.Header{Fin: true, Rsv: 7, OpCode: ws.OpPing, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 99}
-	n, err := ParseHeaderInto([]byte{0x02, 0x05}, &h)
+	n, err := ParseHeader([]byte{0x02, 0x05}, &h)
 	if want := (ws.Header{OpCode: ws.OpBinary, Length: 5}); err != nil || n != 2 || h != want {
 		t.Fatalf(
-			"ParseHeaderInto over a used header = %+v, %d, %v; want %+v",
+			"ParseHeader over a used header = %+v, %d, %v; want %+v",
 			h, n, err, want)
 	}
 }
@@ -371,13 +351,7 @@ func BenchmarkParseHeader(b *testing.B) {
 		b.Run(fmt.Sprintf("codec/%s", bc.name), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				sinkHeader, sinkInt, sinkErr = ParseHeader(frame)
-			}
-		})
-		b.Run(fmt.Sprintf("codec-into/%s", bc.name), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				sinkInt, sinkErr = ParseHeaderInto(frame, &sinkHeader)
+				sinkInt, sinkErr = ParseHeader(frame, &sinkHeader)
 			}
 		})
 		b.Run(fmt.Sprintf("ws.ReadHeader/%s", bc.name), func(b *testing.B) {

@@ -196,7 +196,8 @@ func (r *reader) nextHeader() error {
 		}
 		b = r.rb.b[r.r:r.w]
 	}
-	h, n, err := codec.ParseHeader(b)
+	var h ws.Header
+	n, err := codec.ParseHeader(b, &h)
 	if err != nil {
 		return r.c.fail(ws.StatusProtocolError, protoErr(err))
 	}

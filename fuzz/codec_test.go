@@ -53,18 +53,20 @@ func FuzzCodecRoundTrip(f *testing.F) {
 		if n != want || codec.HeaderSize(b[0], b[1]) != n {
 			t.Fatalf("PutHeader(%+v) wrote %d bytes (HeaderSize %d), want %d", h, n, codec.HeaderSize(b[0], b[1]), want)
 		}
-		got, m, err := codec.ParseHeader(b[:n])
+		var got ws.Header
+		m, err := codec.ParseHeader(b[:n], &got)
 		if err != nil || m != n || got != h {
 			t.Fatalf("ParseHeader(PutHeader(%+v)) = %+v, %d, %v", h, got, m, err)
 		}
 		for k := range n {
-			if _, m, err := codec.ParseHeader(b[:k]); !errors.Is(err, codec.ErrShortHeader) || m != 0 {
+			if m, err := codec.ParseHeader(b[:k], &got); !errors.Is(err, codec.ErrShortHeader) || m != 0 {
 				t.Fatalf("ParseHeader of %d of %d bytes: %d, %v", k, n, m, err)
 			}
 		}
 
 		// Raw bytes, against gobwas/ws's own reader.
-		h2, m2, err := codec.ParseHeader(raw)
+		var h2 ws.Header
+		m2, err := codec.ParseHeader(raw, &h2)
 		ref, refErr := ws.ReadHeader(bytes.NewReader(raw))
 		switch {
 		case errors.Is(err, codec.ErrShortHeader):

@@ -78,7 +78,8 @@ type clientFrame struct {
 func parseClientFrames(b []byte) ([]clientFrame, error) {
 	var fs []clientFrame
 	for len(b) > 0 {
-		h, n, err := codec.ParseHeader(b)
+		var h ws.Header
+		n, err := codec.ParseHeader(b, &h)
 		if err != nil {
 			return fs, err
 		}

@@ -240,7 +240,7 @@ func (c *conn) readHeader() (ws.Header, error) {
 	if err := c.fill(n); err != nil {
 		return h, err
 	}
-	if _, err := codec.ParseHeaderInto(c.rb[c.r:c.w], &h); err != nil {
+	if _, err := codec.ParseHeader(c.rb[c.r:c.w], &h); err != nil {
 		c.fail(ws.StatusProtocolError)
 		return h, err
 	}
