@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testserver"
+	"github.com/wsclient/wsclient/internal/testutil"
 	"github.com/wsclient/wsclient/internal/wsserver"
 )
 
@@ -154,7 +154,7 @@ func heldHandshake(t *testing.T) (url string, req <-chan struct{}, release chan<
 				}
 				<-rel
 				nc.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-					codec.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"))
+					testutil.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"))
 				var b [512]byte
 				for {
 					if _, err := br.Read(b[:]); err != nil {

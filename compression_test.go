@@ -19,7 +19,6 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/klauspost/compress/flate"
 
-	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testserver"
 	"github.com/wsclient/wsclient/internal/testutil"
 )
@@ -113,7 +112,7 @@ func deflateServer(t *testing.T, ext string, script func(nc net.Conn, br *bufio.
 			return
 		}
 		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			codec.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
+			testutil.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
 		if ext != "" {
 			resp += "Sec-WebSocket-Extensions: " + ext + "\r\n"
 		}

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testserver"
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 func TestParseURL(t *testing.T) {
@@ -317,9 +317,9 @@ func TestBadHandshakes(t *testing.T) {
 		case "/badaccept":
 			hj("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAA\r\n\r\n")
 		case "/noupgrade":
-			hj("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\n\r\n")
+			hj("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + testutil.AcceptKey(key) + "\r\n\r\n")
 		case "/subproto":
-			hj("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\nSec-WebSocket-Protocol: evil\r\n\r\n")
+			hj("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + testutil.AcceptKey(key) + "\r\nSec-WebSocket-Protocol: evil\r\n\r\n")
 		case "/hang": // says nothing until the client gives up
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.SetReadDeadline(time.Now().Add(3 * time.Second))

@@ -70,7 +70,7 @@ func hostileServer(t *testing.T, serve func(p *rawPeer)) (string, <-chan struct{
 
 func (p *rawPeer) response() []byte {
 	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		codec.AcceptKey(p.key) + "\r\n\r\n")
+		testutil.AcceptKey(p.key) + "\r\n\r\n")
 }
 
 // accept completes the handshake and writes b right behind it, in the same

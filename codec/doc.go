@@ -34,8 +34,9 @@ that portable kernel's automaton.
 # Handshake
 
 WriteRequest writes the opening handshake (§4.1), ReadResponse reads and
-validates the server's answer (§4.2.2) within MaxHeaderBytes, NewKey and
-AcceptKey make and check the key.
+validates the server's answer (§4.2.2) within MaxHeaderBytes. WriteRequest
+makes the Sec-WebSocket-Key (or sends the caller's) and returns it;
+ReadResponse checks the server's Sec-WebSocket-Accept against it.
 
 # Zero-allocation contract
 

@@ -39,17 +39,17 @@ var (
 // websocketGUID is the fixed string appended to the key (RFC 6455 §1.3).
 const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// NewKey returns a new Sec-WebSocket-Key (RFC 6455 §4.1): 16 bytes from
+// newKey returns a new Sec-WebSocket-Key (RFC 6455 §4.1): 16 bytes from
 // crypto/rand, base64-encoded into 24 characters.
-func NewKey() string {
+func newKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails: crypto/rand.Read crashes the program instead
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-// AcceptKey returns the Sec-WebSocket-Accept value a server must answer to
+// acceptKey returns the Sec-WebSocket-Accept value a server must answer to
 // key (RFC 6455 §1.3, §4.2.2): base64(SHA-1(key + GUID)).
-func AcceptKey(key string) string {
+func acceptKey(key string) string {
 	sum := sha1.Sum([]byte(key + websocketGUID))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
@@ -61,7 +61,8 @@ type Request struct {
 	Host string
 	// RequestURI is the request target, path and query; "/" when empty.
 	RequestURI string
-	// Key is the Sec-WebSocket-Key; WriteRequest uses NewKey() when empty.
+	// Key is the Sec-WebSocket-Key; when empty, WriteRequest makes a new
+	// one (16 bytes from crypto/rand, base64-encoded) and returns it.
 	Key string
 	// Protocols is the Sec-WebSocket-Protocol offer, in order of preference
 	// (§4.1 item 10). Each must be an HTTP token.
@@ -160,7 +161,7 @@ func requestFields(r *Request) (gen [len(replaceable)]string, extra []string, er
 	}
 	slices.Sort(extra)
 	if gen[3] == "" {
-		gen[3] = NewKey()
+		gen[3] = newKey()
 	}
 	return gen, extra, nil
 }
@@ -294,11 +295,12 @@ func badf(format string, args ...any) error {
 // A status other than 101 returns a *HandshakeError. Otherwise the Upgrade
 // header must contain the token "websocket" and Connection the token
 // "upgrade" (case-insensitively); Sec-WebSocket-Accept must be
-// AcceptKey(key); a Sec-WebSocket-Protocol must be a single value among
-// protocols (compared case-insensitively; none offered means none may be
-// chosen); every Sec-WebSocket-Extensions entry must name an extension of
-// offeredExt (raw offers as in Request.Extensions; names compared
-// case-insensitively), at most once. Each failure returns an error wrapping
+// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) (§1.3); a
+// Sec-WebSocket-Protocol must be a single value among protocols (compared
+// case-insensitively; none offered means none may be chosen); every
+// Sec-WebSocket-Extensions entry must name an extension of offeredExt (raw
+// offers as in Request.Extensions; names compared case-insensitively), at
+// most once. Each failure returns an error wrapping
 // ErrBadHandshake with a message that says what was wrong.
 //
 // Read errors are returned wrapped, without ErrBadHandshake (io.EOF becomes
@@ -362,7 +364,7 @@ func checkResponse(resp *Response, key string, protocols, offeredExt []string) e
 		return badf("missing Sec-WebSocket-Accept header")
 	case len(accept) > 1:
 		return badf("more than one Sec-WebSocket-Accept header")
-	case accept[0] != AcceptKey(key):
+	case accept[0] != acceptKey(key):
 		return badf("Sec-WebSocket-Accept does not match the key sent")
 	}
 	return checkNegotiated(resp, protocols, offeredExt)

@@ -13,28 +13,28 @@ import (
 	"testing"
 )
 
-func TestAcceptKey(t *testing.T) {
+func TestAcceptKeyRFC(t *testing.T) {
 	// RFC 6455 §1.3.
-	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+	if got := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
 		t.Fatalf(
-			"AcceptKey = %q, want the RFC 6455 §1.3 value",
+			"acceptKey = %q, want the RFC 6455 §1.3 value",
 			got)
 	}
 }
 
-func TestNewKey(t *testing.T) {
+func TestNewKeyRandom(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
-		k := NewKey()
+		k := newKey()
 		b, err := base64.StdEncoding.DecodeString(k)
 		if len(k) != 24 || err != nil || len(b) != 16 {
 			t.Fatalf(
-				"NewKey() = %q (%d bytes decoded, %v), want 24 base64 characters of 16 bytes",
+				"newKey() = %q (%d bytes decoded, %v), want 24 base64 characters of 16 bytes",
 				k, len(b), err)
 		}
 		if seen[k] {
 			t.Fatalf(
-				"NewKey() repeated %q",
+				"newKey() repeated %q",
 				k)
 		}
 		seen[k] = true

@@ -231,7 +231,7 @@ var (
 // bounded by the header limit, whatever the input. It runs again through a
 // bufio.Reader of 16 bytes, the smallest, which header lines overflow.
 func FuzzHandshakeResponse(f *testing.F) {
-	ok := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(testKey) + "\r\n"
+	ok := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + testutil.AcceptKey(testKey) + "\r\n"
 	f.Add([]byte(ok + "\r\n"))
 	f.Add([]byte(ok + "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12\r\n\r\n\x81\x02hi"))
 	f.Add([]byte(ok + "Sec-WebSocket-Protocol: chat, superchat\r\n\r\n"))
@@ -262,7 +262,7 @@ func FuzzHandshakeResponse(f *testing.F) {
 		switch {
 		case err == nil:
 			if resp == nil || resp.StatusCode != http.StatusSwitchingProtocols ||
-				resp.Header.Get("Sec-WebSocket-Accept") != codec.AcceptKey(testKey) {
+				resp.Header.Get("Sec-WebSocket-Accept") != testutil.AcceptKey(testKey) {
 				t.Fatalf("accepted %q: %+v", data, resp)
 			}
 			if sp := resp.Subprotocol; sp != "" && !strings.EqualFold(sp, "chat") && !strings.EqualFold(sp, "superchat") {

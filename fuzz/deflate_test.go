@@ -13,7 +13,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testutil"
 )
 
@@ -60,7 +59,7 @@ func FuzzDialDeflate(f *testing.F) {
 		testutil.Frame(true, 0, ws.OpContinuation, compressMsg([]byte("a\xff"))[2:])), []byte{1})
 	f.Fuzz(func(t *testing.T, params byte, data, chunks []byte) {
 		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			codec.AcceptKey(testKey) + "\r\nSec-WebSocket-Extensions: " + deflateParams[int(params)%len(deflateParams)] + "\r\n\r\n"
+			testutil.AcceptKey(testKey) + "\r\nSec-WebSocket-Extensions: " + deflateParams[int(params)%len(deflateParams)] + "\r\n\r\n"
 		in := cat([]byte(resp), data)
 		dial := func() (*wsclient.Conn, error) {
 			return wsclient.Dial(context.Background(), "ws://fuzz.invalid/", &wsclient.DialOptions{

@@ -13,7 +13,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsclient/wsclient"
-	"github.com/wsclient/wsclient/codec"
 	"github.com/wsclient/wsclient/internal/testutil"
 )
 
@@ -34,12 +33,12 @@ func FuzzDial(f *testing.F) {
 	f.Add(false, []byte("HTTP/1.1 302 Found\r\nLocation: ws://example.com/\r\n\r\n"), []byte{})
 	f.Add(false, []byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!"), []byte{7})
 	f.Add(false, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
-		codec.AcceptKey(testKey)+"\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x02hi"), []byte{})
+		testutil.AcceptKey(testKey)+"\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x02hi"), []byte{})
 	f.Fuzz(func(t *testing.T, valid101 bool, data, chunks []byte) {
 		in := data
 		if valid101 {
 			in = cat([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
-				codec.AcceptKey(testKey)+"\r\n\r\n"), data)
+				testutil.AcceptKey(testKey)+"\r\n\r\n"), data)
 		}
 		nc := &memConn{in: in, chunks: chunks}
 		opts := &wsclient.DialOptions{

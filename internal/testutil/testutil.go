@@ -1,5 +1,6 @@
 // Package testutil holds the helpers that the tests of several packages
-// share: a hand-built server frame, a close payload, a slow reference for
+// share: a hand-built server frame, a close payload, the handshake's accept
+// value, a slow reference for
 // incremental UTF-8 validation, memory fenced by inaccessible pages, and the
 // goroutine and pooled-buffer leak check run after a package's tests. Only
 // tests import it, and it imports no package of this module, so that a
@@ -7,6 +8,8 @@
 package testutil
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -41,6 +44,15 @@ func Frame(fin bool, rsv byte, op ws.OpCode, p []byte) []byte {
 // in network byte order, then reason, neither checked.
 func ClosePayload(code uint16, reason string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
+}
+
+// AcceptKey returns the Sec-WebSocket-Accept value a server answers to the
+// client's Sec-WebSocket-Key (RFC 6455 §1.3, §4.2.2):
+// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), for test
+// servers that write their handshake response by hand.
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // PossiblyValidUTF8 reports whether p can begin valid UTF-8: it is valid, or

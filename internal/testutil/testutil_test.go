@@ -24,6 +24,13 @@ func TestFrame(t *testing.T) {
 	}
 }
 
+func TestAcceptKey(t *testing.T) {
+	// RFC 6455 §1.3.
+	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Fatalf("AcceptKey = %q, want the RFC 6455 §1.3 value", got)
+	}
+}
+
 func TestPossiblyValidUTF8(t *testing.T) {
 	for s, want := range map[string]bool{
 		"": true, "a": true, "é": true, "\xc3": true, "a\xe2\x82": true,

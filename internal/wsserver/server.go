@@ -24,6 +24,7 @@ package wsserver
 import (
 	"bufio"
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -340,7 +341,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	nc.SetDeadline(time.Time{})
 	s.run(newConn(s, nc, brw.Reader), r, rt, func(c *conn) {
-		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + codec.AcceptKey(key) + "\r\n"
+		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptKey(key) + "\r\n"
 		if proto != "" {
 			resp += "Sec-WebSocket-Protocol: " + proto + "\r\n"
 		}
@@ -476,6 +477,13 @@ func (s *Server) chooseProtocol(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// acceptKey returns the Sec-WebSocket-Accept value answering key (RFC 6455
+// §1.3, §4.2.2): base64(SHA-1(key + the protocol's GUID)).
+func acceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 func hasToken(h http.Header, name, token string) bool {

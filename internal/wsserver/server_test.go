@@ -260,8 +260,10 @@ func rawConn(t *testing.T, s *wsserver.Server) (net.Conn, *bufio.Reader) {
 	}
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	key := codec.NewKey()
-	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "+key+"\r\n\r\n")
+	key, err := codec.WriteRequest(nc, &codec.Request{Host: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	br := bufio.NewReader(nc)
 	resp, err := codec.ReadResponse(br, key, nil, nil)
 	if err != nil || resp.StatusCode != 101 {
