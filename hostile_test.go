@@ -202,7 +202,7 @@ func hostileCases() []hostileCase {
 		proto("126-byte ping", ws.ErrProtocolControlPayloadOverflow, testutil.Frame(true, 0, ws.OpPing, long)),
 		proto("126-byte close", ws.ErrProtocolControlPayloadOverflow, testutil.Frame(true, 0, ws.OpClose, append(testutil.ClosePayload(1000, ""), long[:124]...))),
 		proto("masked server frame", ws.ErrProtocolMaskUnexpected, []byte{0x82, 0x81, 1, 2, 3, 4, 'x' ^ 1}),
-		proto("1-byte close payload", codec.ErrProtocolClosePayload, testutil.Frame(true, 0, ws.OpClose, []byte{3})),
+		proto("1-byte close payload", ws.ProtocolError("close frame payload of 1 byte"), testutil.Frame(true, 0, ws.OpClose, []byte{3})),
 		proto("continuation without start", ws.ErrProtocolContinuationUnexpected, testutil.Frame(true, 0, ws.OpContinuation, []byte("x"))),
 		proto("data frame inside a fragmented message", ws.ErrProtocolContinuationExpected,
 			testutil.Frame(false, 0, ws.OpText, []byte("a")), testutil.Frame(true, 0, ws.OpBinary, []byte("b"))),

@@ -14,11 +14,12 @@ import (
 // (§5.5.1).
 const MaxCloseReason = ws.MaxControlFramePayloadSize - 2
 
-// ErrProtocolClosePayload reports a close frame whose payload is a single
+// errProtocolClosePayload reports a close frame whose payload is a single
 // byte (RFC 6455 §5.5.1: the body, if any, starts with a 2-byte code). It is
-// a ws.ProtocolError constant like the gobwas/ws values, so it never
-// allocates and a connection answers it with close code 1002.
-const ErrProtocolClosePayload = ws.ProtocolError("close frame payload of 1 byte")
+// a ws.ProtocolError constant like the gobwas/ws values (errors.As finds it
+// as one), so it never allocates and a connection answers it with close
+// code 1002, wrapping it in its ErrProtocol.
+const errProtocolClosePayload = ws.ProtocolError("close frame payload of 1 byte")
 
 // ValidCloseCode reports whether code may appear on the wire in a close
 // frame (RFC 6455 §7.4.1, §7.4.2 and the IANA registry of §11.7): 1000–1003,
@@ -52,7 +53,7 @@ func closeCodeError(code ws.StatusCode) error {
 // §5.5.1, §7.1.5, §7.1.6).
 //
 // An empty payload returns ws.StatusNoStatusRcvd (1005), as §7.1.5 asks, with
-// a nil reason. A 1-byte payload returns ErrProtocolClosePayload; a payload
+// a nil reason. A 1-byte payload returns a ws.ProtocolError; a payload
 // over 125 bytes, ws.ErrProtocolControlPayloadOverflow; a code that may not
 // be sent (see ValidCloseCode), the matching ws.ErrProtocolStatusCode* value
 // together with the code; a reason that is not valid UTF-8, ErrInvalidUTF8
@@ -65,7 +66,7 @@ func ParseClose(p []byte) (code ws.StatusCode, reason []byte, err error) {
 	case len(p) == 0:
 		return ws.StatusNoStatusRcvd, nil, nil
 	case len(p) == 1:
-		return 0, nil, ErrProtocolClosePayload
+		return 0, nil, errProtocolClosePayload
 	case len(p) > ws.MaxControlFramePayloadSize:
 		return 0, nil, errControlPayloadOverflow
 	}

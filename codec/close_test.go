@@ -101,7 +101,7 @@ func TestParseClose(t *testing.T) {
 		{
 			name: "one byte",
 			in:   []byte{0x03},
-			err:  ErrProtocolClosePayload,
+			err:  errProtocolClosePayload,
 		},
 		{
 			name: "code only",

@@ -84,9 +84,9 @@ func TestParseHeaderShort(t *testing.T) {
 		for cut := range n {
 			keep := ws.Header{OpCode: 0xf, Length: 42}
 			got := keep
-			if m, err := ParseHeader(b[:cut], &got); err != ErrShortHeader || m != 0 || got != keep {
+			if m, err := ParseHeader(b[:cut], &got); !errors.Is(err, io.ErrUnexpectedEOF) || m != 0 || got != keep {
 				t.Fatalf(
-					"ParseHeader(% x) (cut at %d of %d) = %d, %v, header %+v; want ErrShortHeader, header unchanged",
+					"ParseHeader(% x) (cut at %d of %d) = %d, %v, header %+v; want io.ErrUnexpectedEOF, header unchanged",
 					b[:cut], cut, n, m, err, got)
 			}
 			if cut >= 2 && HeaderSize(b[0], b[1]) != n {
