@@ -476,7 +476,7 @@ func (a *App) dispatch(c *Conn, reopened bool) (err error) {
 			return err
 		}
 		switch {
-		case f.Opcode.IsControl():
+		case isControl(f.Opcode):
 			// OnPing/OnPong already ran
 		case f.Opcode != OpContinuation:
 			msgOp, compressed = f.Opcode, f.Compressed
@@ -638,3 +638,7 @@ func (a *App) Close(code StatusCode, reason string) error {
 	}
 	return nil
 }
+
+// isControl reports whether op is a control opcode (close, ping, pong;
+// RFC 6455 §5.5).
+func isControl(op Opcode) bool { return op&0x8 != 0 }

@@ -41,9 +41,6 @@ func (o Opcode) String() string {
 	return "opcode(" + strconv.Itoa(int(o)) + ")"
 }
 
-// IsControl reports whether o is a control opcode (close, ping, pong).
-func (o Opcode) IsControl() bool { return o&0x8 != 0 }
-
 // StatusCode is a close status code (RFC 6455 §7.4).
 type StatusCode uint16
 

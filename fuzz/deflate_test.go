@@ -123,7 +123,7 @@ func FuzzDialDeflate(f *testing.F) {
 				}
 				break
 			}
-			if f.Opcode.IsControl() {
+			if isControl(f.Opcode) {
 				continue
 			}
 			if f.Opcode != wsclient.OpContinuation {

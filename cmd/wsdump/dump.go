@@ -277,7 +277,7 @@ func receive(c *wsclient.Conn, p *printer) error {
 			return err
 		}
 		switch {
-		case f.Opcode.IsControl(): // ping, pong (answered by the Conn)
+		case f.Opcode&0x8 != 0: // control: ping, pong (answered by the Conn; RFC 6455 §5.5)
 			if p.verbose > 0 {
 				p.message(f.Opcode.String() + ": " + controlText(f.Payload))
 			}
