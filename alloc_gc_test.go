@@ -60,11 +60,11 @@ func TestSendAllocsUnderGC(t *testing.T) {
 		if a := testing.AllocsPerRun(30, func() {
 			runtime.GC()
 			runtime.GC()
-			if err := c.SendFragmented(OpBinary, msg, 8<<10); err != nil {
+			if err := sendFrames(c, OpBinary, msg, 8<<10); err != nil {
 				t.Fatal(err)
 			}
 		}); a != 0 {
-			t.Errorf("SendFragmented(%d B) under GC: %v allocs, want 0", n, a)
+			t.Errorf("SendFrame of %d B in 8 KiB frames under GC: %v allocs, want 0", n, a)
 		}
 	}
 	c.Abort()

@@ -88,7 +88,7 @@ func TestEchoPython(t *testing.T) {
 		for _, fragmented := range []bool{false, true} {
 			var err error
 			if fragmented {
-				err = c.SendFragmented(OpBinary, bin, 4000)
+				err = sendFrames(c, OpBinary, bin, 4000)
 			} else {
 				err = c.SendBinary(bin)
 			}
@@ -100,7 +100,7 @@ func TestEchoPython(t *testing.T) {
 				t.Fatalf("binary %d (fragmented %v): op %v, %d bytes, %v", n, fragmented, op, len(got), err)
 			}
 			if fragmented {
-				err = c.SendFragmented(OpText, []byte(txt), 4000) // splits inside code points
+				err = sendFrames(c, OpText, []byte(txt), 4000) // splits inside code points
 			} else {
 				err = c.SendText(txt)
 			}
@@ -386,5 +386,22 @@ func TestTraceRedacts(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("trace lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// sendFrames sends p as one message in frames of at most size bytes with
+// SendFrame (RFC 6455 §5.4): op on the first frame, continuations after,
+// FIN on the last (a single empty frame for an empty p).
+func sendFrames(c *Conn, op Opcode, p []byte, size int) error {
+	for {
+		k := min(len(p), size)
+		fin := k == len(p)
+		if err := c.SendFrame(op, p[:k], fin); err != nil {
+			return err
+		}
+		if fin {
+			return nil
+		}
+		p, op = p[k:], OpContinuation
 	}
 }

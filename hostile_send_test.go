@@ -58,8 +58,9 @@ func TestHostileSendInvalidFrames(t *testing.T) {
 		{"NextWriter(OpPing)", func() error { _, err := c.NextWriter(OpPing, 0); return err }},
 		{"NextWriter(OpContinuation)", func() error { _, err := c.NextWriter(OpContinuation, 0); return err }},
 		{"NextWriter(0x12)", func() error { _, err := c.NextWriter(Opcode(0x12), 0); return err }},
-		{"SendFragmented(OpClose)", func() error { return c.SendFragmented(OpClose, testutil.ClosePayload(1000, "x"), 1) }},
-		{"SendFragmented(0x7)", func() error { return c.SendFragmented(Opcode(0x7), []byte("xy"), 1) }},
+		{"NextWriter(OpClose)", func() error { _, err := c.NextWriter(OpClose, 1); return err }},
+		{"NextWriter(0x7)", func() error { _, err := c.NextWriter(Opcode(0x7), 1); return err }},
+		{"SendFrame(OpClose) without FIN", func() error { return c.SendFrame(OpClose, testutil.ClosePayload(1000, "x"), false) }},
 	}
 	for op := Opcode(3); op <= 0xf; op++ {
 		if op >= 8 && op <= 0xa {

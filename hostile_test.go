@@ -531,7 +531,7 @@ func echoPeer(p *rawPeer) {
 	}
 }
 
-// TestHostileConcurrentClose races senders (Send, SendFragmented,
+// TestHostileConcurrentClose races senders (Send, NextWriter,
 // Queue+Flush), a pinger and a reader against Close, over a real
 // connection (run it with -race). Everything must stop with an error after
 // Close, the close handshake must complete, and every echoed message must be
@@ -559,7 +559,17 @@ func TestHostileConcurrentClose(t *testing.T) {
 			}
 			run(func(i int) error { return c.SendBinary(msg[:i%len(msg)]) })
 			run(func(i int) error { return c.SendText(string(msg[:i%300])) })
-			run(func(i int) error { return c.SendFragmented(OpBinary, msg[:i%4096], 100) })
+			run(func(i int) error {
+				w, err := c.NextWriter(OpBinary, 100)
+				if err != nil {
+					return err
+				}
+				if _, err := w.Write(msg[:i%4096]); err != nil {
+					w.Close()
+					return err
+				}
+				return w.Close()
+			})
 			run(func(i int) error {
 				if err := c.Queue(OpBinary, msg[:i%64]); err != nil {
 					return err

@@ -206,8 +206,8 @@ func TestInterop(t *testing.T) {
 					{OpBinary, interopBinary(300000, 3), 65536},
 					{OpBinary, interopBinary(1000, 4), 125},
 				} {
-					if err := c.SendFragmented(tc.op, tc.p, tc.frag); err != nil {
-						t.Fatalf("SendFragmented: %v", err)
+					if err := sendFrames(c, tc.op, tc.p, tc.frag); err != nil {
+						t.Fatalf("SendFrame: %v", err)
 					}
 					op, got, err := c.Recv()
 					if err != nil || op != tc.op || !bytes.Equal(got, tc.p) {

@@ -12,8 +12,8 @@ import (
 )
 
 // TestRaceSendFraming has 8 goroutines send on one connection at once with
-// every send call (Send, Queue+Flush, SendFragmented, NextWriter, SendFrame,
-// Ping, Pong) and sizes around and above a 4 KiB WriteBufferSize, to a
+// every send call (Send, Queue+Flush, NextWriter, SendFrame, Ping, Pong)
+// and sizes around and above a 4 KiB WriteBufferSize, to a
 // wsserver sink, which fails the connection with close 1002 when a data
 // frame of another message lands inside a fragmented one (RFC 6455 §5.4;
 // control frames may interleave). Every send must succeed, and the server
@@ -118,8 +118,16 @@ func raceSend(c *Conn, g, kind int, p []byte) (msgs, bytes int64, err error) {
 			}
 		}
 		return 2, size + size/2, err
-	case kind == 2:
-		return 1, size, c.SendFragmented(OpBinary, p, 1+len(p)/3)
+	case kind == 2: // one Write: whole frames straight from p, the tail buffered
+		w, err := c.NextWriter(OpBinary, 1+len(p)/3)
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err = w.Write(p); err != nil {
+			w.Close()
+			return 0, 0, err
+		}
+		return 1, size, w.Close()
 	case kind == 3:
 		w, err := c.NextWriter(OpBinary, 1500)
 		if err != nil {

@@ -62,7 +62,7 @@ var (
 	// ErrProtocol: the peer broke RFC 6455; the connection was failed with
 	// close 1002.
 	ErrProtocol = engine.ErrProtocol
-	// ErrInvalidFrame: Send, Queue, SendFrame, SendFragmented or NextWriter
+	// ErrInvalidFrame: Send, Queue, SendFrame or NextWriter
 	// was asked for a frame RFC 6455 does not allow (a reserved opcode, a
 	// bare continuation frame, a malformed close payload, ...). Nothing was
 	// sent; the connection is still usable.

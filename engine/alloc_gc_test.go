@@ -40,7 +40,7 @@ func TestSendAllocsUnderGC(t *testing.T) {
 }
 
 // TestWriteCallsAllocsUnderGC covers the other send calls the same way:
-// SendFrame of a fragmented message, a message writer, control frames.
+// SendFrame of fragmented messages, control frames.
 func TestWriteCallsAllocsUnderGC(t *testing.T) {
 	c := New(&discardConn{}, nil, &Config{WriteBufferSize: 4 << 10})
 	defer c.Abort()
@@ -57,13 +57,13 @@ func TestWriteCallsAllocsUnderGC(t *testing.T) {
 		if err := c.SendFrame(OpContinuation, msg[9000:], true); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SendFragmented(OpBinary, msg, 6000); err != nil {
+		if err := sendFrames(c, OpBinary, msg, 6000); err != nil { // 4 frames, each over WriteBufferSize
 			t.Fatal(err)
 		}
 	}
 	send()
 	if a := testing.AllocsPerRun(50, send); a != 0 {
-		t.Errorf("raw frames, ping and WriteFragmented under GC: %v allocs, want 0", a)
+		t.Errorf("raw frames, ping and a 4-frame message under GC: %v allocs, want 0", a)
 	}
 }
 

@@ -191,9 +191,9 @@ func (dl *deadlines) forceWrite(nc net.Conn, x int64) {
 // SetIOTimeout sets the IOTimeout (websocket-client's settimeout): from the
 // next call on, each blocking receive call (Recv, RecvText, RecvFrame,
 // NextReader and each Read of its reader) and each network write (Send,
-// SendText, SendBinary, SendFrame, SendFragmented, the NextWriter's frames,
-// Flush, a Queue that writes, Ping, Pong, the automatic pong and the
-// FlushDelay flush) is bounded by d, counted afresh for every call from its
+// SendText, SendBinary, SendFrame, the NextWriter's frames, Flush, a Queue
+// that writes, Ping, Pong, the automatic pong and the FlushDelay flush) is
+// bounded by d, counted afresh for every call from its
 // first wait for the network (a receive served from data already read sets
 // no deadline). A call times out between d and d plus a little slack (at
 // most d/8 and 5 ms) after that, never earlier; a deadline set with

@@ -21,8 +21,8 @@
 // # Concurrency
 //
 // Any number of goroutines may send at once: their frames are written
-// together (group commit), and a fragmented message (SendFragmented,
-// NextWriter) is never interleaved with another data message. One goroutine
+// together (group commit), and a fragmented message (NextWriter, or
+// SendFrame without FIN) is never interleaved with another data message. One goroutine
 // at a time may receive; it answers pings and close frames as it reads.
 //
 // # Timeouts

@@ -526,28 +526,52 @@ func TestStreamingWriterAndReader(t *testing.T) {
 	}
 }
 
+// TestWriteFragmentedNotInterleaved sends a message of 50 frames, with
+// SendFrame or through a NextWriter, while another goroutine sends small
+// messages: none may land between its frames (RFC 6455 §5.4).
 func TestWriteFragmentedNotInterleaved(t *testing.T) {
-	c, s := pair(t, nil)
 	big := bytes.Repeat([]byte("F"), 50_000)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); c.SendFragmented(OpBinary, big, 1000) }()
-	go func() {
-		defer wg.Done()
-		for range 20 {
-			c.Send(OpText, []byte("small"))
-		}
-	}()
-	for range 21 {
-		op, p, err := s.readMessage() // fails if a data frame interleaves
-		if err != nil {
-			t.Fatal(err)
-		}
-		if op == OpBinary && !bytes.Equal(p, big) || op == OpText && string(p) != "small" {
-			t.Fatalf("bad message %v %d", op, len(p))
-		}
+	for name, send := range map[string]func(c *Conn) error{
+		"SendFrame": func(c *Conn) error { return sendFrames(c, OpBinary, big, 1000) },
+		"NextWriter": func(c *Conn) error {
+			w, err := c.NextWriter(OpBinary, 1000)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(big); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, s := pair(t, nil)
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				if err := send(c); err != nil {
+					t.Error(err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					c.Send(OpText, []byte("small"))
+				}
+			}()
+			for range 21 {
+				op, p, err := s.readMessage() // fails if a data frame interleaves
+				if err != nil {
+					t.Fatal(err)
+				}
+				if op == OpBinary && !bytes.Equal(p, big) || op == OpText && string(p) != "small" {
+					t.Fatalf("bad message %v %d", op, len(p))
+				}
+			}
+			wg.Wait()
+		})
 	}
-	wg.Wait()
 }
 
 func TestMaskKeysVary(t *testing.T) {

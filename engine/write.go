@@ -588,22 +588,6 @@ func controlFlag(op ws.OpCode) int {
 	return 0
 }
 
-// SendFragmented sends p as one message split into frames of at most
-// fragSize bytes (RFC 6455 §5.4). Control frames may still interleave;
-// other data messages wait until it is done.
-func (c *Conn) SendFragmented(o Opcode, p []byte, fragSize int) error {
-	op := ws.OpCode(o)
-	if err := c.startMessage(op); err != nil {
-		return err
-	}
-	mw := messageWriter{c: c, op: op, fragSize: c.fragSize(fragSize)} // on the stack
-	if _, err := mw.writeFrames(p, false); err != nil {
-		mw.abandon()
-		return err
-	}
-	return mw.Close()
-}
-
 // messageWriter streams one message as a sequence of frames. It is an
 // io.WriteCloser; Close sends the final frame. While it is open, other data
 // messages wait (control frames do not).
@@ -661,11 +645,11 @@ func (m *messageWriter) frameOp() ws.OpCode {
 }
 
 // writeFrames sends whole fragSize frames from p directly and returns how
-// much it sent; with all set it sends the rest too.
-func (m *messageWriter) writeFrames(p []byte, keepTail bool) (int, error) {
+// much it sent; the rest, shorter than a frame, is left to the caller.
+func (m *messageWriter) writeFrames(p []byte) (int, error) {
 	sent := 0
-	for len(p) > 0 && (len(p) >= m.fragSize || !keepTail) {
-		k := min(len(p), m.fragSize)
+	for len(p) >= m.fragSize { // fragSize >= 1
+		k := m.fragSize
 		if err := m.c.w.send(false, 0, m.frameOp(), p[:k], fFlush|fStream); err != nil {
 			return sent, err
 		}
@@ -693,7 +677,7 @@ func (m *messageWriter) Write(p []byte) (int, error) {
 		}
 		m.buf.b = m.buf.b[:0]
 	}
-	n, err := m.writeFrames(p, true)
+	n, err := m.writeFrames(p)
 	if err != nil {
 		return total - len(p) + n, err
 	}

@@ -79,8 +79,15 @@ func TestEchoRoundTrip(t *testing.T) {
 			t.Fatalf("echo of %v %d bytes: got %v %d bytes", tc.op, len(tc.p), op, len(got))
 		}
 	}
-	if err := c.SendFragmented(wsclient.OpText, []byte("fragmented message"), 4); err != nil {
-		t.Fatal(err)
+	// Frames of 4 bytes: text, continuations, FIN on the last.
+	for i, msg := 0, "fragmented message"; i < len(msg); i += 4 {
+		op := wsclient.OpContinuation
+		if i == 0 {
+			op = wsclient.OpText
+		}
+		if err := c.SendFrame(op, []byte(msg[i:min(i+4, len(msg))]), i+4 >= len(msg)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, got, err := c.Recv(); err != nil || string(got) != "fragmented message" {
 		t.Fatalf("fragmented echo: %q, %v", got, err)
