@@ -12,33 +12,18 @@ import (
 )
 
 // CompressionOptions turns on permessage-deflate (RFC 7692), which
-// websocket-client lacks. Messages of Threshold bytes or more are
-// compressed; received compressed messages are inflated within
-// MaxMessageSize (a "zip bomb" fails with close 1009, memory stays bounded).
-type CompressionOptions struct {
-	// Level is the flate level, 1 (fastest, default) to 9.
-	Level int
-	// Threshold: shorter messages are sent uncompressed (0: 128 bytes;
-	// negative: compress every non-empty message).
-	Threshold int
-	// ClientNoContextTakeover offers to reset our compressor for every
-	// message (less memory, worse ratio). The server may ask for it anyway.
-	ClientNoContextTakeover bool
-	// ServerNoContextTakeover asks the server to reset its compressor for
-	// every message.
-	ServerNoContextTakeover bool
-	// ClientMaxWindowBits limits our LZ77 window (8..15; 0 lets the server
-	// choose, 15 unless it asks for less).
-	ClientMaxWindowBits int
-	// ServerMaxWindowBits asks the server to limit its window (8..15; 0:
-	// no limit requested).
-	ServerMaxWindowBits int
-}
+// websocket-client lacks: set in DialOptions.Compression, it is the offer.
+// Messages of Threshold bytes or more are compressed; received compressed
+// messages are inflated within MaxMessageSize (a "zip bomb" fails with close
+// 1009, memory stays bounded). It is engine.Deflate, which documents the
+// fields. Dial does not change it: the negotiated parameters go into a new
+// engine.Deflate.
+type CompressionOptions = engine.Deflate
 
 func validBits(b int) bool { return b >= 8 && b <= 15 }
 
-// offer builds the Sec-WebSocket-Extensions offer.
-func (o *CompressionOptions) offer() (string, error) {
+// deflateOffer validates o and builds the Sec-WebSocket-Extensions offer.
+func deflateOffer(o *CompressionOptions) (string, error) {
 	if o.ClientMaxWindowBits != 0 && !validBits(o.ClientMaxWindowBits) ||
 		o.ServerMaxWindowBits != 0 && !validBits(o.ServerMaxWindowBits) {
 		return "", optionError("compression: window bits must be 8..15")
@@ -64,10 +49,11 @@ func (o *CompressionOptions) offer() (string, error) {
 	return s, nil
 }
 
-// accept checks the server's permessage-deflate response against our offer
-// (RFC 7692 §5, §7.1) and returns the engine parameters. exts are the
-// accepted extension entries; nil result means compression is off.
-func (o *CompressionOptions) accept(exts []string) (*engine.Deflate, error) {
+// acceptDeflate checks the server's permessage-deflate response against our
+// offer o (RFC 7692 §5, §7.1) and returns the negotiated parameters for the
+// engine, a new value. exts are the accepted extension entries; nil result
+// means compression is off.
+func acceptDeflate(o *CompressionOptions, exts []string) (*engine.Deflate, error) {
 	var found *wsflate.Parameters
 	for _, e := range exts {
 		opts, ok := httphead.ParseOptions([]byte(e), nil)

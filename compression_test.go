@@ -60,6 +60,9 @@ func TestCompressionPython(t *testing.T) {
 			py := testserver.StartPython(t, testserver.PyOptions{Deflate: tc.server})
 			client := tc.client
 			c := dialPy(t, "ws://"+py.Addr+"/echo", &DialOptions{Compression: &client})
+			if client != tc.client {
+				t.Fatalf("Dial changed the offer to %+v, was %+v", client, tc.client)
+			}
 			if len(c.Extensions()) != 1 || !strings.HasPrefix(c.Extensions()[0], "permessage-deflate") {
 				t.Fatalf("not negotiated: %q", c.Extensions())
 			}

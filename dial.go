@@ -404,7 +404,7 @@ func (d *dialer) handshake(ctx context.Context, g *deadline.Guard, nc net.Conn, 
 func (d *dialer) request(t *target) (*codec.Request, error) {
 	req := buildRequest(t, d.opts, d.protocols, d.dropCreds)
 	if d.opts.Compression != nil {
-		offer, err := d.opts.Compression.offer()
+		offer, err := deflateOffer(d.opts.Compression)
 		if err != nil {
 			return nil, err
 		}
@@ -471,7 +471,7 @@ func (d *dialer) newConn(nc net.Conn, pre []byte, resp *codec.Response, httpVers
 	}
 	if opts.Compression != nil {
 		var err error
-		if cfg.Deflate, err = opts.Compression.accept(resp.Extensions); err != nil {
+		if cfg.Deflate, err = acceptDeflate(opts.Compression, resp.Extensions); err != nil {
 			return nil, err
 		}
 	}

@@ -63,7 +63,7 @@ func (o *DialOptions) check() error {
 		}
 	}
 	if o.Compression != nil {
-		if _, err := o.Compression.offer(); err != nil {
+		if _, err := deflateOffer(o.Compression); err != nil {
 			return err
 		}
 	}

@@ -11,19 +11,36 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// Deflate holds the negotiated permessage-deflate parameters (RFC 7692).
+// Deflate holds permessage-deflate parameters (RFC 7692). The same fields
+// serve two roles: in Config.Deflate they are the parameters negotiated in
+// the handshake, which the engine applies; as the root package's
+// CompressionOptions (an alias of Deflate, set in DialOptions.Compression)
+// they are the client's offer, which Dial sends, checks the server's answer
+// against, and turns into the negotiated parameters.
 type Deflate struct {
-	// Level is the flate compression level (1..9; 0 means 1, the fastest).
+	// Level is the flate compression level, 1 (fastest) to 9; 0 means 1.
 	Level int
-	// Threshold: messages shorter than this are sent uncompressed
-	// (default 0 means 128 bytes; negative compresses everything non-empty).
+	// Threshold: messages shorter than this many bytes are sent
+	// uncompressed (0 means 128; negative compresses every non-empty
+	// message).
 	Threshold int
 	// ClientNoContextTakeover: our compressor starts afresh for every
-	// message (§7.1.1.2). ServerNoContextTakeover: so does the server's, so
-	// our decompressor does too (§7.1.1.1).
-	ClientNoContextTakeover, ServerNoContextTakeover bool
-	// ClientMaxWindowBits limits our LZ77 window (8..15, 0 means 15).
+	// message (§7.1.1.2): less memory, worse ratio. In an offer, it is
+	// offered; the server may require it anyway.
+	ClientNoContextTakeover bool
+	// ServerNoContextTakeover: the server's compressor starts afresh for
+	// every message, so our decompressor does too (§7.1.1.1). In an offer,
+	// it is requested, and a server that does not accept it is refused.
+	ServerNoContextTakeover bool
+	// ClientMaxWindowBits limits our LZ77 window (8..15; §7.1.2.2). 0 means
+	// 15; in an offer, 0 lets the server choose (15 unless it asks for
+	// less).
 	ClientMaxWindowBits int
+	// ServerMaxWindowBits is the offer's server_max_window_bits (8..15;
+	// §7.1.2.1): it asks the server to limit its LZ77 window, and a server
+	// answering with a larger one is refused. 0 requests no limit. The
+	// engine ignores it: its decompressor handles any window.
+	ServerMaxWindowBits int
 }
 
 func (d *Deflate) threshold() int {
