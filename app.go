@@ -580,13 +580,13 @@ func (a *App) current() (*Conn, error) {
 	c := a.conn
 	a.mu.Unlock()
 	if c == nil {
-		return nil, ErrNotConnected
+		return nil, fmt.Errorf("%w: the App has no connection", ErrClosed)
 	}
 	return c, nil
 }
 
 // Send sends a message on the current connection. It returns
-// ErrNotConnected while there is none. Safe from any goroutine and from
+// an error wrapping ErrClosed while there is none. Safe from any goroutine and from
 // callbacks.
 func (a *App) Send(op Opcode, p []byte) error {
 	c, err := a.current()

@@ -93,7 +93,7 @@ func TestAppEchoAndCtxCancel(t *testing.T) {
 	if got := ev.String(); got != "open | msg text hi | close 1000 " {
 		t.Fatalf("events: %s", got)
 	}
-	if err := a.SendText("x"); !errors.Is(err, ErrNotConnected) {
+	if err := a.SendText("x"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("send while disconnected: %v", err)
 	}
 }

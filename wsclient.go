@@ -1,7 +1,6 @@
 package wsclient
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/wsclient/wsclient/codec"
@@ -73,11 +72,11 @@ var (
 	// ErrInvalidUTF8: a received text message or close reason was not
 	// UTF-8; the connection was failed with close 1007.
 	ErrInvalidUTF8 = codec.ErrInvalidUTF8
-	// ErrClosed: the connection was closed locally (Close, Abort). It wraps
-	// net.ErrClosed.
+	// ErrClosed: the connection was closed locally (Close, Abort), or an
+	// App has no open connection to send on (before it connects, between
+	// reconnects, after it stopped), as websocket-client raises
+	// WebSocketConnectionClosedException for both. It wraps net.ErrClosed.
 	ErrClosed = engine.ErrClosed
-	// ErrNotConnected: an App has no open connection to send on.
-	ErrNotConnected = errors.New("wsclient: not connected")
 )
 
 // HandshakeError is returned (wrapped) when the server answered the opening
