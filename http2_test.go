@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,6 +134,32 @@ func TestHTTP2Dial(t *testing.T) {
 		if err := c.Close(StatusNormal, ""); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestHTTP2Unix: ws+unix:// and wss+unix:// with HTTP2Only: HTTP/2 (h2c,
+// or TLS with ALPN h2) on a Unix socket, and WebSockets to the same socket
+// share one connection.
+func TestHTTP2Unix(t *testing.T) {
+	for _, tlsOn := range []bool{false, true} {
+		sock := filepath.Join(t.TempDir(), "h2.sock")
+		s, o := h2Server(t, wsserver.Options{Unix: sock, TLS: tlsOn})
+		o.TLSConfig.ServerName = "127.0.0.1" // the self-signed certificate's name
+		if !strings.Contains(s.URL(), "+unix://") {
+			t.Fatalf("server URL %s", s.URL())
+		}
+		a, b := mustDial(t, s.URL()+"echo", o), mustDial(t, s.URL()+"echo", o)
+		for _, c := range []*Conn{a, b} {
+			if c.HTTPVersion() != 2 {
+				t.Fatalf("tls=%v: HTTP/%d over the Unix socket", tlsOn, c.HTTPVersion())
+			}
+			echoText(t, c, "h2 over unix")
+		}
+		if n := s.Accepted(); n != 1 {
+			t.Fatalf("tls=%v: %d connections to the socket for two WebSockets, want 1", tlsOn, n)
+		}
+		a.Close(StatusNormal, "")
+		b.Close(StatusNormal, "")
 	}
 }
 

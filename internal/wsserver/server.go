@@ -73,6 +73,9 @@ type Options struct {
 	// Addr is the address to listen on (default "127.0.0.1:0": loopback,
 	// a free port).
 	Addr string
+	// Unix, if set, is a Unix socket path to listen on instead of Addr;
+	// URL is then ws+unix:// (or wss+unix://) with the path.
+	Unix string
 	// Mode is what connections to a path without a mode of its own get
 	// (default Echo).
 	Mode Mode
@@ -139,7 +142,11 @@ func Start(o Options) (*Server, error) {
 	if o.Rate < 0 || o.Count < 0 {
 		return nil, errors.New("wsserver: negative Rate or Count")
 	}
-	ln, err := net.Listen("tcp", o.Addr)
+	network, addr := "tcp", o.Addr
+	if o.Unix != "" {
+		network, addr = "unix", o.Unix
+	}
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +179,9 @@ func Start(o Options) (*Server, error) {
 	}
 	s.ln = ln
 	s.url = scheme + "://" + net.JoinHostPort(host, port) + "/"
+	if o.Unix != "" {
+		s.url = scheme + "+unix://" + o.Unix + ":/"
+	}
 	s.hs = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
