@@ -389,19 +389,8 @@ func TestTraceRedacts(t *testing.T) {
 	}
 }
 
-// sendFrames sends p as one message in frames of at most size bytes with
-// SendFrame (RFC 6455 §5.4): op on the first frame, continuations after,
-// FIN on the last (a single empty frame for an empty p).
+// sendFrames sends p as one message in frames of at most size bytes (see
+// testutil.SendFrames).
 func sendFrames(c *Conn, op Opcode, p []byte, size int) error {
-	for {
-		k := min(len(p), size)
-		fin := k == len(p)
-		if err := c.SendFrame(op, p[:k], fin); err != nil {
-			return err
-		}
-		if fin {
-			return nil
-		}
-		p, op = p[k:], OpContinuation
-	}
+	return testutil.SendFrames[Opcode](c, op, p, size)
 }

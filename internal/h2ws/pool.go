@@ -81,6 +81,8 @@ func (p *Pool) release(c *pconn) {
 	}
 }
 
+// closeIfIdle closes c if it carries no stream: when its idle timer fires,
+// or (goneAway) when it received GOAWAY and so takes no new streams.
 func (p *Pool) closeIfIdle(c *pconn) {
 	p.mu.Lock()
 	idle := c.active == 0
@@ -93,19 +95,8 @@ func (p *Pool) closeIfIdle(c *pconn) {
 	}
 }
 
-// goneAway: a connection that received GOAWAY takes no new streams, and
-// closes once the last one is gone.
-func (p *Pool) goneAway(c *pconn) {
-	p.mu.Lock()
-	idle := c.active == 0
-	if idle {
-		p.removeLocked(c)
-	}
-	p.mu.Unlock()
-	if idle {
-		go c.close()
-	}
-}
+// goneAway is called by c's read loop, which close waits for.
+func (p *Pool) goneAway(c *pconn) { go p.closeIfIdle(c) }
 
 func (p *Pool) removeLocked(c *pconn) {
 	if c.idle != nil {

@@ -119,3 +119,26 @@ func Main(m *testing.M, poolBalance func() int64) {
 	}
 	os.Exit(code)
 }
+
+// FrameSender is a connection that sends one frame at a time
+// (engine.Conn and the root package's Conn); O is its opcode type.
+type FrameSender[O ~byte] interface {
+	SendFrame(op O, p []byte, fin bool) error
+}
+
+// SendFrames sends p as one message in frames of at most size bytes with
+// SendFrame (RFC 6455 §5.4): op on the first frame, continuations (opcode
+// 0) after, FIN on the last (a single empty frame for an empty p).
+func SendFrames[O ~byte](c FrameSender[O], op O, p []byte, size int) error {
+	for {
+		k := min(len(p), size)
+		fin := k == len(p)
+		if err := c.SendFrame(op, p[:k], fin); err != nil {
+			return err
+		}
+		if fin {
+			return nil
+		}
+		p, op = p[k:], 0
+	}
+}
