@@ -38,9 +38,14 @@ func (c *Conn) peerClosed(ce *CloseError) {
 	if !codec.ValidCloseCode(code) {
 		code = ws.StatusNoStatusRcvd // answer with an empty close
 	}
-	c.dl.forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
+	c.deadlines().forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
 	_ = c.sendClose(code, "")
-	close(c.closeDone)
+	c.closeMu.Lock()
+	c.peerAnswered = true
+	if c.closeDone != nil {
+		close(c.closeDone)
+	}
+	c.closeMu.Unlock()
 	c.w.release(ce, false)
 	c.shutdown()
 }
@@ -69,7 +74,7 @@ func (c *Conn) releaseCompressor() {
 // code, closes the network connection and makes err sticky for readers and
 // writers. Caller holds the read lock.
 func (c *Conn) fail(code ws.StatusCode, err error) error {
-	c.dl.forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
+	c.deadlines().forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
 	_ = c.sendClose(code, "")
 	c.w.release(err, false)
 	c.r.setErr(err)
@@ -141,7 +146,7 @@ func (c *Conn) Close(status StatusCode, reason string) error {
 		bound = d
 	}
 	deadline := later(mono(), int64(bound))
-	c.dl.force(c.nc, deadline)
+	c.deadlines().force(c.nc, deadline)
 	queued := c.closeSent.Load()
 	err = c.sendClose(code, reason)
 	if queued {
@@ -160,7 +165,7 @@ func (c *Conn) Close(status StatusCode, reason string) error {
 		} else {
 			t := time.NewTimer(time.Until(deadlineAt(deadline)))
 			select {
-			case <-c.closeDone:
+			case <-c.closeWait():
 			case <-t.C:
 				err = fmt.Errorf("wsclient: close handshake: %w", os.ErrDeadlineExceeded)
 			}
@@ -175,6 +180,21 @@ func (c *Conn) Close(status StatusCode, reason string) error {
 		c.r.mu.Unlock()
 	}
 	return err
+}
+
+// closeWait returns a channel closed once the peer's close frame was read
+// and answered. It is made here, by the one Close that waits for another
+// goroutine's receive call, not by every connection.
+func (c *Conn) closeWait() <-chan struct{} {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closeDone == nil {
+		c.closeDone = make(chan struct{})
+		if c.peerAnswered {
+			close(c.closeDone)
+		}
+	}
+	return c.closeDone
 }
 
 // closeArgs checks a close code and reason the application gives.

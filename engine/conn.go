@@ -104,43 +104,110 @@ func sizeOr(n, def, least int) int {
 	return max(n, least)
 }
 
+// defaultConfig is the Config of every connection made with a nil one.
+var defaultConfig = func() *Config { d := (*Config)(nil).withDefaults(); return &d }()
+
+// lastConfig is the last hook-free Config New copied; the next connection
+// whose Config is equal shares it (see sharedConfig).
+var lastConfig atomic.Pointer[Config]
+
+// sharedConfig returns cfg with the defaults applied, as a Config the
+// connection only reads. A connection does not keep a copy of its own when
+// another's is equal and holds no reference the application could change
+// afterwards (no hooks, no Deflate): a program that opens many connections
+// with the same options keeps one Config for all of them.
+func sharedConfig(cfg *Config) *Config {
+	if cfg == nil {
+		return defaultConfig
+	}
+	d := cfg.withDefaults()
+	if d.plain() {
+		if d.equal(defaultConfig) {
+			return defaultConfig
+		}
+		if p := lastConfig.Load(); p != nil && d.equal(p) {
+			return p
+		}
+	}
+	p := new(Config)
+	*p = d
+	if d.plain() {
+		lastConfig.Store(p)
+	}
+	return p
+}
+
+// plain reports whether c holds no hook and no pointer, so that a copy of
+// it may be shared.
+func (c *Config) plain() bool {
+	return c.OnControl == nil && c.Trace == nil && c.Deflate == nil && c.MaskKey == nil
+}
+
+// equal compares the plain fields of two Configs. A field added to Config
+// must be added here or to plain (TestSharedConfigFields checks).
+func (c *Config) equal(d *Config) bool {
+	return c.MaxMessageSize == d.MaxMessageSize &&
+		c.ReadBufferSize == d.ReadBufferSize &&
+		c.WriteBufferSize == d.WriteBufferSize &&
+		c.ChunkSize == d.ChunkSize &&
+		c.FlushDelay == d.FlushDelay &&
+		c.CloseTimeout == d.CloseTimeout &&
+		c.IOTimeout == d.IOTimeout &&
+		c.SkipUTF8Validation == d.SkipUTF8Validation &&
+		c.DisableAutoPong == d.DisableAutoPong
+}
+
 // Conn is a client-side WebSocket connection over an established network
 // connection (the opening handshake is done by the caller). Any number of
 // goroutines may send at once; one goroutine at a time may receive.
+//
+// Memory: an open connection is one object of a few hundred bytes
+// (TestIdleConnAlloc bounds it); what only some connections use (deadline
+// bookkeeping, compression, the close wait, the automatic pong's timer,
+// the read buffer of a connection that never read) is allocated when first
+// used, and the Config is shared (see sharedConfig).
 type Conn struct {
 	_   noCopy
 	nc  net.Conn
-	cfg Config
+	cfg *Config // read-only, possibly shared with other connections
 
-	r  reader
-	w  writer
-	dl deadlines
+	r reader
+	w writer
 
-	rsvAllowed byte        // RSV bits the negotiated extensions use (ws.Header.Rsv layout)
-	comp       *compressor // nil without permessage-deflate
-	dec        decompressor
+	timeout atomic.Int64              // IOTimeout in nanoseconds; 0: none
+	dl      atomic.Pointer[deadlines] // made by the first IOTimeout or deadline
 
-	closeMu    sync.Mutex
-	closeSent  atomic.Bool   // our close frame was sent or queued (or writing it failed)
-	closed     atomic.Bool   // the network connection is closed
-	localClose atomic.Bool   // Close or Abort was called
-	broken     atomic.Bool   // the connection can no longer be used (Connected false)
-	closeDone  chan struct{} // closed when the peer's close frame was read
-	peerClose  *CloseError   // peer's close, once received
-	netErr     error         // first fatal network error
-	netErrOnce sync.Once
+	comp *compressor   // nil without permessage-deflate
+	dec  *decompressor // nil without permessage-deflate
+
+	closeSent  atomic.Bool // our close frame was sent or queued (or writing it failed)
+	closed     atomic.Bool // the network connection is closed
+	localClose atomic.Bool // Close or Abort was called
+	broken     atomic.Bool // the connection can no longer be used (Connected false)
+
+	rsvAllowed byte // RSV bits the negotiated extensions use (ws.Header.Rsv layout)
+
+	closeMu      sync.Mutex    // guards the fields below
+	peerAnswered bool          // the peer's close frame was read and answered
+	closeDone    chan struct{} // made by a Close that waits; closed once peerAnswered
+	peerClose    *CloseError   // peer's close, once received
+	netErr       error         // first fatal network error
 }
 
 // New wraps nc, which has completed the opening handshake. pre holds bytes
 // already read past the handshake (they are the start of the frame stream).
 // cfg may be nil.
 func New(nc net.Conn, pre []byte, cfg *Config) *Conn {
-	c := &Conn{nc: nc, cfg: cfg.withDefaults(), closeDone: make(chan struct{})}
+	c := &Conn{nc: nc, cfg: sharedConfig(cfg)}
 	if c.cfg.Deflate != nil {
 		c.rsvAllowed = rsv1
 		c.comp = newCompressor(c.cfg.Deflate)
+		c.dec = new(decompressor)
 	}
-	c.dl.init(c.cfg.IOTimeout)
+	if d := c.cfg.IOTimeout; d > 0 {
+		c.timeout.Store(int64(d))
+		c.deadlines() // the hot path never allocates it
+	}
 	c.r.init(c, pre)
 	c.w.init(c)
 	return c
@@ -163,8 +230,13 @@ func (c *Conn) maskKey() [4]byte {
 // setNetErr records the first fatal network error.
 func (c *Conn) setNetErr(err error) error {
 	c.broken.Store(true)
-	c.netErrOnce.Do(func() { c.netErr = err })
-	return c.netErr
+	c.closeMu.Lock()
+	if c.netErr == nil {
+		c.netErr = err
+	}
+	err = c.netErr
+	c.closeMu.Unlock()
+	return err
 }
 
 // Connected reports whether the connection is open (websocket-client's

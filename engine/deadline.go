@@ -54,12 +54,12 @@ func later(a, d int64) int64 {
 func slack(d int64) int64 { return min(d/8, maxSlack) }
 
 // deadlines implements IOTimeout on top of the network connection's
-// deadlines: it keeps the timeout, the absolute deadlines the user set
-// (SetDeadline, ...) and the deadline armed on the network connection for
-// each direction.
+// deadlines: it keeps the absolute deadlines the user set (SetDeadline,
+// ...) and the deadline armed on the network connection for each
+// direction. The timeout itself is Conn.timeout. A connection gets its
+// deadlines when IOTimeout, a deadline or the close handshake first needs
+// them (Conn.deadlines): one that uses none carries none.
 type deadlines struct {
-	timeout atomic.Int64 // IOTimeout in nanoseconds; 0: none
-
 	// mu serialises changes of the network connection's deadlines. The
 	// fast path (IOTimeout 0, or an armed deadline still good) does not
 	// take it.
@@ -73,12 +73,20 @@ type deadlineSide struct {
 	armed atomic.Int64 // instant set on the network connection
 }
 
-func (dl *deadlines) init(timeout time.Duration) {
-	dl.timeout.Store(int64(max(timeout, 0)))
+// deadlines returns the connection's deadlines, making them on first use.
+func (c *Conn) deadlines() *deadlines {
+	if dl := c.dl.Load(); dl != nil {
+		return dl
+	}
+	dl := new(deadlines)
 	dl.r.user.Store(noDeadline)
 	dl.r.armed.Store(noDeadline)
 	dl.w.user.Store(noDeadline)
 	dl.w.armed.Store(noDeadline)
+	if c.dl.CompareAndSwap(nil, dl) {
+		return dl
+	}
+	return c.dl.Load()
 }
 
 // good reports whether the armed deadline suits a call that starts now,
@@ -96,20 +104,25 @@ func (s *deadlineSide) good(lo, hi int64) bool {
 // armRead bounds a receive call by IOTimeout from now, its first network
 // read. With IOTimeout 0 it is one atomic load.
 func (c *Conn) armRead() {
-	if d := c.dl.timeout.Load(); d != 0 {
-		c.dl.arm(c.nc, &c.dl.r, d, true)
+	if d := c.timeout.Load(); d != 0 {
+		c.arm(d, true)
 	}
 }
 
 // armWrite bounds a network write that starts now by IOTimeout (see
 // armRead).
 func (c *Conn) armWrite() {
-	if d := c.dl.timeout.Load(); d != 0 {
-		c.dl.arm(c.nc, &c.dl.w, d, false)
+	if d := c.timeout.Load(); d != 0 {
+		c.arm(d, false)
 	}
 }
 
-func (dl *deadlines) arm(nc net.Conn, s *deadlineSide, d int64, read bool) {
+func (c *Conn) arm(d int64, read bool) {
+	dl := c.deadlines()
+	s := &dl.w
+	if read {
+		s = &dl.r
+	}
 	now := mono()
 	lo := later(now, d)
 	if s.good(lo, later(lo, slack(d))) {
@@ -117,7 +130,7 @@ func (dl *deadlines) arm(nc net.Conn, s *deadlineSide, d int64, read bool) {
 	}
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
-	if d = dl.timeout.Load(); d == 0 || dl.forced {
+	if d = c.timeout.Load(); d == 0 || dl.forced {
 		return // SetIOTimeout(0) restored the user's deadlines meanwhile
 	}
 	lo = later(now, d)
@@ -126,7 +139,7 @@ func (dl *deadlines) arm(nc net.Conn, s *deadlineSide, d int64, read bool) {
 		return
 	}
 	x := min(s.user.Load(), hi)
-	setDeadline(nc, read, x)
+	setDeadline(c.nc, read, x)
 	s.armed.Store(x)
 }
 
@@ -139,12 +152,14 @@ func setDeadline(nc net.Conn, read bool, x int64) error {
 
 // setUser records a deadline set by the user and arms it, or, when
 // IOTimeout ends sooner, now+IOTimeout.
-func (dl *deadlines) setUser(nc net.Conn, read, write bool, t time.Time) error {
+func (c *Conn) setUser(read, write bool, t time.Time) error {
 	u := instant(t)
+	dl := c.deadlines()
+	nc := c.nc
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
 	x := u
-	if d := dl.timeout.Load(); d != 0 {
+	if d := c.timeout.Load(); d != 0 {
 		x = min(u, later(later(mono(), d), slack(d)))
 	}
 	var err error
@@ -212,10 +227,10 @@ func (dl *deadlines) forceWrite(nc net.Conn, x int64) {
 // it may take up to twice d.
 func (c *Conn) SetIOTimeout(d time.Duration) {
 	d = max(d, 0)
-	dl := &c.dl
+	dl := c.deadlines()
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
-	if dl.timeout.Swap(int64(d)) == 0 || d != 0 || dl.forced {
+	if c.timeout.Swap(int64(d)) == 0 || d != 0 || dl.forced {
 		return
 	}
 	// Off: put the user's deadlines back in place of ours.
@@ -234,20 +249,20 @@ func (c *Conn) SetIOTimeout(d time.Duration) {
 
 // IOTimeout returns the IOTimeout (websocket-client's gettimeout); 0 means
 // none.
-func (c *Conn) IOTimeout() time.Duration { return time.Duration(c.dl.timeout.Load()) }
+func (c *Conn) IOTimeout() time.Duration { return time.Duration(c.timeout.Load()) }
 
 // SetDeadline sets the read and write deadlines, an absolute time
 // (time.Time{}: none). A read that times out in the middle of a frame
 // leaves the connection usable: the next read continues the frame. With an
 // IOTimeout, whichever ends first bounds each call. Set deadlines here, not
 // on NetConn: the Conn keeps track of them.
-func (c *Conn) SetDeadline(t time.Time) error { return c.dl.setUser(c.nc, true, true, t) }
+func (c *Conn) SetDeadline(t time.Time) error { return c.setUser(true, true, t) }
 
 // SetReadDeadline sets the deadline for Recv and the other receive calls
 // (see SetDeadline).
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.dl.setUser(c.nc, true, false, t) }
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.setUser(true, false, t) }
 
 // SetWriteDeadline sets the deadline for Send and the other send calls
 // (see SetDeadline). A write that times out leaves the connection unusable
 // (a frame may be half written).
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.dl.setUser(c.nc, false, true, t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setUser(false, true, t) }

@@ -20,41 +20,38 @@ type reader struct {
 	c  *Conn
 	mu sync.Mutex // one receiver at a time
 
-	rb   *buf // read buffer; rb.b[r:w] is unread. &small or pooled.
+	rb   *buf // read buffer; rb.b[r:w] is unread. &smallBuf or pooled.
 	r, w int
 
-	// An idle connection reads into small, an inline array, so a receiver
-	// blocked on a quiet connection holds no pooled buffer. A read that
-	// fills it switches to a pooled ReadBufferSize buffer.
-	small    [smallRead]byte
+	// An idle connection reads into smallBuf, a smallRead-byte array of
+	// its own made by the first read, so a receiver blocked on a quiet
+	// connection holds no pooled buffer (and a connection that never reads
+	// holds none at all). A read that fills it switches to a pooled
+	// ReadBufferSize buffer.
 	smallBuf buf
 	lastLen  int64 // size of the last message: large ones keep the pooled buffer
 
 	hdr    ws.Header // current frame
-	hdrOK  bool      // hdr is valid and its payload is being read
 	remain int64     // payload bytes of hdr not read yet
+	msgLen int64     // bytes of the data message in progress received so far
 
-	ctl  [ws.MaxControlFramePayloadSize]byte // control payload being read
-	ctlN int
-
-	inMsg    bool      // a data message is in progress (fragmented or not)
-	newMsg   bool      // hdr starts a new message
-	msgOp    ws.OpCode // opcode of the message in progress
-	msgLen   int64     // bytes of the message received so far
-	validate bool      // validate payload bytes as they arrive
-	text     bool      // msgOp is text and validation is on
-	deflated bool      // the message is compressed (RSV1, RFC 7692)
-	utf8     codec.Validator
-	zb       *buf // compressed message for Recv
-
+	zb  *buf // compressed message for Recv
 	msg *buf // message assembly for Recv
 	fb  *buf // frame payload for RecvFrame
 
 	err error // sticky: the connection can no longer be read
 
-	timed bool // the current receive call has armed its IOTimeout
+	pong *pongGuard // bounds the automatic pong; made by the first ping
 
-	pong pongGuard // bounds the automatic pong
+	hdrOK    bool      // hdr is valid and its payload is being read
+	inMsg    bool      // a data message is in progress (fragmented or not)
+	newMsg   bool      // hdr starts a new message
+	msgOp    ws.OpCode // opcode of the message in progress
+	validate bool      // validate payload bytes as they arrive
+	text     bool      // msgOp is text and validation is on
+	deflated bool      // the message is compressed (RSV1, RFC 7692)
+	timed    bool      // the current receive call has armed its IOTimeout
+	utf8     codec.Validator
 }
 
 func (r *reader) init(c *Conn, pre []byte) {
@@ -73,7 +70,9 @@ const smallRead = 512
 // fill makes at least need bytes available in the read buffer.
 func (r *reader) fill(need int) error {
 	if r.rb == nil {
-		r.smallBuf.b = r.small[:]
+		if r.smallBuf.b == nil {
+			r.smallBuf.b = make([]byte, smallRead)
+		}
 		r.rb = &r.smallBuf
 		r.r, r.w = 0, 0
 	}
@@ -89,8 +88,8 @@ func (r *reader) fill(need int) error {
 		}
 		n, err := r.netRead(r.rb.b[r.w:])
 		r.w += n
-		if r.rb == &r.smallBuf && r.w == len(r.small) {
-			r.makeRoom(len(r.small) + 1) // more is likely waiting
+		if r.rb == &r.smallBuf && r.w == smallRead {
+			r.makeRoom(smallRead + 1) // more is likely waiting
 		}
 		if err != nil {
 			if r.w-r.r >= need {
@@ -180,6 +179,7 @@ func (r *reader) release() {
 	putBuf(r.fb)
 	putBuf(r.zb)
 	r.rb, r.msg, r.fb, r.zb = nil, nil, nil, nil
+	r.smallBuf.b = nil
 	r.r, r.w = 0, 0
 }
 
@@ -221,7 +221,7 @@ func (r *reader) nextHeader() error {
 			return r.c.fail(ws.StatusMessageTooBig, fmt.Errorf("%w: more than %d bytes", ErrMessageTooBig, max))
 		}
 	}
-	r.hdr, r.hdrOK, r.remain, r.ctlN = h, true, h.Length, 0
+	r.hdr, r.hdrOK, r.remain = h, true, h.Length
 	if r.fb != nil {
 		r.fb.b = r.fb.b[:0] // RecvFrame's payload is the current frame's
 	}
@@ -334,23 +334,24 @@ func (r *reader) skip() error {
 // deadline resumes its frame), then reads, answers and reports a control
 // frame whole. It is the one place where every receive call and Close read
 // headers and control frames. ctl reports a control frame, handled, with
-// its payload in r.ctl[:r.ctlN].
-func (r *reader) step() (ctl bool, err error) {
+// its payload p (in the read buffer: valid until the next read).
+func (r *reader) step() (ctl bool, p []byte, err error) {
 	if !r.hdrOK {
 		if err := r.nextHeader(); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
 	if !r.hdr.OpCode.IsControl() {
-		return false, nil
+		return false, nil, nil
 	}
-	return true, r.readControl()
+	p, err = r.readControl()
+	return true, p, err
 }
 
 // nextData steps past control frames until a data frame is current.
 func (r *reader) nextData() error {
 	for {
-		if ctl, err := r.step(); err != nil || !ctl {
+		if ctl, _, err := r.step(); err != nil || !ctl {
 			return err
 		}
 	}
@@ -372,18 +373,19 @@ func (r *reader) readPayload(dst **buf) error {
 	return nil
 }
 
-// readControl reads the whole payload of the current control frame and
-// handles it: pings are answered, a close is answered and reported.
-func (r *reader) readControl() error {
-	for int64(r.ctlN) < r.hdr.Length {
-		n, err := r.read(r.ctl[r.ctlN:r.hdr.Length])
-		r.ctlN += n
-		if err != nil {
-			return err
-		}
+// readControl reads the whole payload of the current control frame into
+// the read buffer (at most 125 bytes: it always fits) and handles it: pings
+// are answered, a close is answered and reported. The payload returned is
+// valid until the next read.
+func (r *reader) readControl() ([]byte, error) {
+	n := int(r.hdr.Length)
+	if err := r.fill(n); err != nil {
+		return nil, err // a timeout keeps what arrived: the next call resumes
 	}
+	p := r.rb.b[r.r : r.r+n : r.r+n]
+	r.r += n
+	r.remain = 0
 	r.hdrOK = false
-	p := r.ctl[:r.ctlN]
 	c := r.c
 	if c.cfg.Trace != nil {
 		c.cfg.Trace(false, r.hdr, p)
@@ -392,28 +394,28 @@ func (r *reader) readControl() error {
 	case ws.OpPing:
 		if !c.cfg.DisableAutoPong {
 			if err := r.autoPong(p); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	case ws.OpClose:
 		code, reason, err := codec.ParseClose(p)
 		if err != nil {
 			if errors.Is(err, codec.ErrInvalidUTF8) {
-				return c.fail(ws.StatusInvalidFramePayloadData, err)
+				return nil, c.fail(ws.StatusInvalidFramePayloadData, err)
 			}
-			return c.fail(ws.StatusProtocolError, protoErr(err))
+			return nil, c.fail(ws.StatusProtocolError, protoErr(err))
 		}
 		ce := &CloseError{Code: StatusCode(code), Reason: string(reason)}
 		c.peerClosed(ce)
 		if c.cfg.OnControl != nil {
 			c.cfg.OnControl(OpClose, p)
 		}
-		return r.setErr(ce)
+		return nil, r.setErr(ce)
 	}
 	if c.cfg.OnControl != nil {
 		c.cfg.OnControl(Opcode(r.hdr.OpCode), p)
 	}
-	return nil
+	return p, nil
 }
 
 // autoPong answers a ping (RFC 6455 §5.5.2) from the reading goroutine.
@@ -425,6 +427,9 @@ func (r *reader) readControl() error {
 // surfaces on the next write or read.
 func (r *reader) autoPong(p []byte) error {
 	c := r.c
+	if r.pong == nil {
+		r.pong = new(pongGuard)
+	}
 	r.pong.arm(c)
 	_ = c.w.send(true, 0, ws.OpPong, p, fFlush|fControl)
 	if r.pong.disarm() {
@@ -615,13 +620,13 @@ func (c *Conn) RecvFrame() (Frame, error) {
 		return Frame{}, err
 	}
 	defer r.mu.Unlock()
-	ctl, err := r.step()
+	ctl, cp, err := r.step()
 	if err != nil {
 		return Frame{}, err
 	}
 	h := r.hdr
 	if ctl {
-		return Frame{Fin: h.Fin, Opcode: Opcode(h.OpCode), Payload: r.ctl[:r.ctlN]}, nil
+		return Frame{Fin: h.Fin, Opcode: Opcode(h.OpCode), Payload: cp}, nil
 	}
 	if r.newMsg && r.deflated && r.zb != nil {
 		r.zb.b = r.zb.b[:0]

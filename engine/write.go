@@ -106,30 +106,47 @@ func checkClosePayload(p []byte) error {
 type writer struct {
 	c    *Conn
 	mu   sync.Mutex
-	cond sync.Cond
+	cond *sync.Cond // on mu; made by the first wait (see wait)
 
-	pend    *buf // frames not yet handed to the network
-	spare   *buf // a second buffer, so senders can append while the leader writes
-	writing bool // a leader is writing (the network connection is owned)
-	stream  bool // a fragmented message is open: other data messages wait
-	raw     bool // ... and WriteFrame opened it (else a messageWriter)
-	closing bool // our close frame is queued: no more frames
+	pend  *buf // frames not yet handed to the network
+	spare *buf // a second buffer, so senders can append while the leader writes
 
 	gen    uint64 // batch that frames appended now belong to
 	done   uint64 // batches < done have been written (or failed)
 	err    error  // sticky write error
 	errGen uint64 // batch whose write failed
 
-	timer      *time.Timer // FlushDelay timer
-	timerArmed bool
+	timer *time.Timer // FlushDelay timer
 
 	progress atomic.Uint64 // network writes completed (read by pongGuard)
+
+	writing    bool // a leader is writing (the network connection is owned)
+	stream     bool // a fragmented message is open: other data messages wait
+	raw        bool // ... and WriteFrame opened it (else a messageWriter)
+	closing    bool // our close frame is queued: no more frames
+	timerArmed bool
 }
 
 func (w *writer) init(c *Conn) {
 	w.c = c
-	w.cond.L = &w.mu
 	w.errGen = ^uint64(0) // no batch has failed
+}
+
+// wait waits for a wake. The condition variable is made by the first wait:
+// a connection whose senders never wait for each other carries none.
+// Caller holds mu.
+func (w *writer) wait() {
+	if w.cond == nil {
+		w.cond = sync.NewCond(&w.mu)
+	}
+	w.cond.Wait()
+}
+
+// wake wakes every sender waiting in wait. Caller holds mu.
+func (w *writer) wake() {
+	if w.cond != nil {
+		w.cond.Broadcast()
+	}
 }
 
 // appendFrame masks one frame into w.pend. Caller holds mu.
@@ -180,7 +197,7 @@ func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) err
 		// continuation with FIN ends it.
 		w.stream, w.raw = !fin, !fin
 		if fin {
-			w.cond.Broadcast()
+			w.wake()
 		}
 	}
 	if large {
@@ -215,11 +232,11 @@ func (w *writer) await(op ws.OpCode, flags int, large bool) error {
 		case w.raw && flags&fRaw != 0:
 			return errRawOpen // waiting for itself would never end
 		case w.stream:
-			w.cond.Wait()
+			w.wait()
 			continue
 		}
 		if large && w.writing {
-			w.cond.Wait()
+			w.wait()
 			continue
 		}
 		return nil
@@ -257,7 +274,7 @@ func (w *writer) commit() error {
 		// An error set by release (peer close, failure) while the leader's
 		// write is in flight says nothing about our batch: wait for it.
 		for w.done <= my && (w.err == nil || w.writing) {
-			w.cond.Wait()
+			w.wait()
 		}
 		err := w.err
 		if err != nil && w.done > my && w.errGen != my {
@@ -272,7 +289,7 @@ func (w *writer) commit() error {
 		err = w.err // failed by someone else before our batch went out
 	}
 	w.writing = false
-	w.cond.Broadcast()
+	w.wake()
 	w.mu.Unlock()
 	return err
 }
@@ -294,7 +311,7 @@ func (w *writer) flushLocked() error {
 			failed = w.err
 		}
 		w.recycle(b)
-		w.cond.Broadcast()
+		w.wake()
 	}
 	// Idle: hand large buffers back; keep one small one, so a connection
 	// sending small messages does not visit the pool for each.
@@ -394,7 +411,7 @@ func (w *writer) sendLarge(fin bool, rsv byte, op ws.OpCode, p []byte) error {
 		err = ferr
 	}
 	w.writing = false
-	w.cond.Broadcast()
+	w.wake()
 	w.mu.Unlock()
 	return err
 }
@@ -480,7 +497,7 @@ func (w *writer) release(err error, force bool) {
 		putBuf(w.spare)
 		w.pend, w.spare = nil, nil
 	}
-	w.cond.Broadcast()
+	w.wake()
 	w.mu.Unlock()
 }
 
@@ -716,6 +733,6 @@ func (m *messageWriter) abandon() {
 	w := &m.c.w
 	w.mu.Lock()
 	w.stream = false
-	w.cond.Broadcast()
+	w.wake()
 	w.mu.Unlock()
 }
