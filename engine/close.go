@@ -41,8 +41,9 @@ func (c *Conn) peerClosed(ce *CloseError) {
 	c.deadlines().forceWrite(c.nc, later(mono(), int64(c.cfg.CloseTimeout)))
 	_ = c.sendClose(code, "")
 	c.closeMu.Lock()
-	c.peerAnswered = true
-	if c.closeDone != nil {
+	if c.closeDone == nil {
+		c.closeDone = closedChan
+	} else {
 		close(c.closeDone)
 	}
 	c.closeMu.Unlock()
@@ -190,12 +191,13 @@ func (c *Conn) closeWait() <-chan struct{} {
 	defer c.closeMu.Unlock()
 	if c.closeDone == nil {
 		c.closeDone = make(chan struct{})
-		if c.peerAnswered {
-			close(c.closeDone)
-		}
 	}
 	return c.closeDone
 }
+
+// closedChan is the closeDone of every connection whose peer's close was
+// answered before any Close waited for it.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 // closeArgs checks a close code and reason the application gives.
 func closeArgs(status StatusCode, reason string) (ws.StatusCode, string, error) {

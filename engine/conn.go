@@ -185,13 +185,10 @@ type Conn struct {
 	localClose atomic.Bool // Close or Abort was called
 	broken     atomic.Bool // the connection can no longer be used (Connected false)
 
-	rsvAllowed byte // RSV bits the negotiated extensions use (ws.Header.Rsv layout)
-
-	closeMu      sync.Mutex    // guards the fields below
-	peerAnswered bool          // the peer's close frame was read and answered
-	closeDone    chan struct{} // made by a Close that waits; closed once peerAnswered
-	peerClose    *CloseError   // peer's close, once received
-	netErr       error         // first fatal network error
+	closeMu   sync.Mutex    // guards the fields below
+	closeDone chan struct{} // closed once the peer's close frame was answered; made by closeWait or peerClosed
+	peerClose *CloseError   // peer's close, once received
+	netErr    error         // first fatal network error
 }
 
 // New wraps nc, which has completed the opening handshake. pre holds bytes
@@ -200,7 +197,6 @@ type Conn struct {
 func New(nc net.Conn, pre []byte, cfg *Config) *Conn {
 	c := &Conn{nc: nc, cfg: sharedConfig(cfg)}
 	if c.cfg.Deflate != nil {
-		c.rsvAllowed = rsv1
 		c.comp = newCompressor(c.cfg.Deflate)
 		c.dec = new(decompressor)
 	}
@@ -211,6 +207,15 @@ func New(nc net.Conn, pre []byte, cfg *Config) *Conn {
 	c.r.init(c, pre)
 	c.w.init(c)
 	return c
+}
+
+// rsvAllowed returns the RSV bits the negotiated extensions use
+// (ws.Header.Rsv layout).
+func (c *Conn) rsvAllowed() byte {
+	if c.dec != nil {
+		return rsv1 // permessage-deflate
+	}
+	return 0
 }
 
 // NetConn returns the underlying network connection (websocket-client's

@@ -15,12 +15,12 @@ import (
 // over HTTP/2 (RFC 8441) the network connection is shared, so this is most
 // of what each WebSocket costs, and the HTTP/2 target (a fifth of an
 // HTTP/1.1 connection's ~9 KiB) depends on it staying small. Today New
-// makes one object of 416 B (Conn, 392 B, in the 416 B size class); the
-// bound leaves one size class of room. Before the Conn was shrunk it was
+// makes one object of 384 B (Conn, 384 B, is a size class of its own); the
+// bound leaves one size class (416 B) of room. Before the Conn was shrunk it was
 // 1,520 B in 2 objects (a 512 B read array and a 125 B control buffer
 // inline, a 96 B Config copy, a channel). If this fails, move what the new
 // state needs behind a pointer made when it is first used, or share it.
-const idleConnBound = 448
+const idleConnBound = 416
 
 // newCost returns the bytes and objects New allocates for one connection
 // with cfg, averaged over n constructions on net.Pipe ends made beforehand

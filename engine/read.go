@@ -202,7 +202,7 @@ func (r *reader) nextHeader() error {
 		return r.c.fail(ws.StatusProtocolError, protoErr(err))
 	}
 	r.r += n
-	if err := codec.CheckServerFrame(h, r.c.rsvAllowed, r.inMsg); err != nil {
+	if err := codec.CheckServerFrame(h, r.c.rsvAllowed(), r.inMsg); err != nil {
 		return r.c.fail(ws.StatusProtocolError, protoErr(err))
 	}
 	if !h.OpCode.IsControl() {

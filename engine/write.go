@@ -542,7 +542,7 @@ func (c *Conn) SendBinary(p []byte) error { return c.Send(OpBinary, p) }
 // is sent on an error.
 func (c *Conn) SendFrame(o Opcode, p []byte, fin bool) error {
 	op := ws.OpCode(o)
-	if err := checkFrame(fin, 0, c.rsvAllowed, op, p); err != nil {
+	if err := checkFrame(fin, 0, c.rsvAllowed(), op, p); err != nil {
 		return err
 	}
 	return c.w.send(fin, 0, op, p, fFlush|fRaw|controlFlag(op))
