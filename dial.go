@@ -489,14 +489,7 @@ func (d *dialer) newConn(nc net.Conn, pre []byte, resp *codec.Response, httpVers
 	if d.log != nil {
 		cfg.Trace = frameTracer(d.log)
 	}
-	return &Conn{
-		Conn:        engine.New(nc, pre, cfg),
-		status:      resp.StatusCode,
-		header:      resp.Header,
-		subprotocol: resp.Subprotocol,
-		extensions:  resp.Extensions,
-		httpVersion: httpVersion,
-	}, nil
+	return newRootConn(engine.New(nc, pre, cfg), resp.StatusCode, resp.Header, resp.Subprotocol, resp.Extensions, httpVersion), nil
 }
 
 // buildRequest builds the opening handshake request for t with the
