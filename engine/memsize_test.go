@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
+	"errors"
 	"net"
+	"os"
 	"reflect"
 	"runtime"
 	"runtime/debug"
@@ -169,5 +172,34 @@ func TestSharedConfigFields(t *testing.T) {
 		if c.equal(&Config{}) {
 			t.Errorf("Config.%s differs, but equal reports true", ty.Field(i).Name)
 		}
+	}
+}
+
+// TestControlFrameAcrossReads: control payloads are read in the read
+// buffer, not in an array of their own. A ping whose payload arrives in two
+// pieces, with a read timeout between them, and runs past the end of the
+// small read array is still returned whole by RecvFrame and answered with
+// the same payload.
+func TestControlFrameAcrossReads(t *testing.T) {
+	c, s := pair(t, nil)
+	ping := frame(true, OpPing, bytes.Repeat([]byte("0123456789abc"), 10)[:125])
+	data := frame(true, OpBinary, make([]byte, 446)) // 4-byte header: the ping starts at 450
+	s.write(data, ping[:40])
+	if f, err := c.RecvFrame(); err != nil || f.Opcode != OpBinary || len(f.Payload) != 446 {
+		t.Fatalf("data frame: %v %d B %v", f.Opcode, len(f.Payload), err)
+	}
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.RecvFrame(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("half a ping: want a deadline error, got %v", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	s.write(ping[40:])
+	f, err := c.RecvFrame()
+	if err != nil || f.Opcode != OpPing || !bytes.Equal(f.Payload, ping[2:]) {
+		t.Fatalf("ping: %v %q %v", f.Opcode, f.Payload, err)
+	}
+	h, p, err := s.readFrame()
+	if err != nil || Opcode(h.OpCode) != OpPong || !bytes.Equal(p, ping[2:]) {
+		t.Fatalf("pong: %+v %q %v", h, p, err)
 	}
 }
