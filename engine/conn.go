@@ -222,9 +222,9 @@ func (c *Conn) rsvAllowed() byte {
 // sock). Reading from or writing to it directly corrupts the stream.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
-func (c *Conn) maskKey() [4]byte {
-	if c.cfg.MaskKey != nil {
-		return c.cfg.MaskKey()
+func (c *Config) maskKey() [4]byte {
+	if c.MaskKey != nil {
+		return c.MaskKey()
 	}
 	var k [4]byte
 	v := rand.Uint32()

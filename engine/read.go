@@ -131,7 +131,7 @@ func (r *reader) makeRoom(need int) {
 }
 
 // idle hands the pooled read buffer back when nothing is buffered and the
-// last message was small: the next read starts in the inline array.
+// last message was small: the next read starts in the small array.
 func (r *reader) idle() {
 	if r.rb != nil && r.rb != &r.smallBuf && r.r == r.w && r.lastLen <= smallRead {
 		putBuf(r.rb)
@@ -196,37 +196,39 @@ func (r *reader) nextHeader() error {
 		}
 		b = r.rb.b[r.r:r.w]
 	}
+	c := r.c
+	cfg := c.cfg
 	var h ws.Header
 	n, err := codec.ParseHeader(b, &h)
 	if err != nil {
-		return r.c.fail(ws.StatusProtocolError, protoErr(err))
+		return c.fail(ws.StatusProtocolError, protoErr(err))
 	}
 	r.r += n
-	if err := codec.CheckServerFrame(h, r.c.rsvAllowed(), r.inMsg); err != nil {
-		return r.c.fail(ws.StatusProtocolError, protoErr(err))
+	if err := codec.CheckServerFrame(h, c.rsvAllowed(), r.inMsg); err != nil {
+		return c.fail(ws.StatusProtocolError, protoErr(err))
 	}
 	if !h.OpCode.IsControl() {
 		if h.OpCode != ws.OpContinuation {
 			r.inMsg, r.newMsg = true, true
 			r.msgOp, r.msgLen = h.OpCode, 0
-			r.text = h.OpCode == ws.OpText && !r.c.cfg.SkipUTF8Validation
+			r.text = h.OpCode == ws.OpText && !cfg.SkipUTF8Validation
 			r.deflated = h.Rsv&rsv1 != 0
 			r.validate = r.text && !r.deflated // compressed text is checked after inflating
 			r.utf8.Reset()
 		} else if h.Rsv&rsv1 != 0 {
 			// RFC 7692 §6.1: RSV1 only on the first frame of a message.
-			return r.c.fail(ws.StatusProtocolError, protoErr(errContinuationRSV1))
+			return c.fail(ws.StatusProtocolError, protoErr(errContinuationRSV1))
 		}
-		if max := r.c.cfg.MaxMessageSize; max > 0 && h.Length > max-r.msgLen {
-			return r.c.fail(ws.StatusMessageTooBig, fmt.Errorf("%w: more than %d bytes", ErrMessageTooBig, max))
+		if max := cfg.MaxMessageSize; max > 0 && h.Length > max-r.msgLen {
+			return c.fail(ws.StatusMessageTooBig, fmt.Errorf("%w: more than %d bytes", ErrMessageTooBig, max))
 		}
 	}
 	r.hdr, r.hdrOK, r.remain = h, true, h.Length
 	if r.fb != nil {
 		r.fb.b = r.fb.b[:0] // RecvFrame's payload is the current frame's
 	}
-	if r.c.cfg.Trace != nil && !h.OpCode.IsControl() {
-		r.c.cfg.Trace(false, h, r.rb.b[r.r:r.r+int(min(int64(r.w-r.r), h.Length))])
+	if cfg.Trace != nil && !h.OpCode.IsControl() {
+		cfg.Trace(false, h, r.rb.b[r.r:r.r+int(min(int64(r.w-r.r), h.Length))])
 	}
 	return nil
 }
@@ -334,24 +336,31 @@ func (r *reader) skip() error {
 // deadline resumes its frame), then reads, answers and reports a control
 // frame whole. It is the one place where every receive call and Close read
 // headers and control frames. ctl reports a control frame, handled, with
-// its payload p (in the read buffer: valid until the next read).
-func (r *reader) step() (ctl bool, p []byte, err error) {
+// its payload in ctlPayload.
+func (r *reader) step() (ctl bool, err error) {
 	if !r.hdrOK {
 		if err := r.nextHeader(); err != nil {
-			return false, nil, err
+			return false, err
 		}
 	}
 	if !r.hdr.OpCode.IsControl() {
-		return false, nil, nil
+		return false, nil
 	}
-	p, err = r.readControl()
-	return true, p, err
+	return true, r.readControl()
+}
+
+// ctlPayload returns the payload of the control frame readControl has
+// just read: the bytes before r.r in the read buffer, valid until the next
+// read.
+func (r *reader) ctlPayload() []byte {
+	n := int(r.hdr.Length)
+	return r.rb.b[r.r-n : r.r : r.r]
 }
 
 // nextData steps past control frames until a data frame is current.
 func (r *reader) nextData() error {
 	for {
-		if ctl, _, err := r.step(); err != nil || !ctl {
+		if ctl, err := r.step(); err != nil || !ctl {
 			return err
 		}
 	}
@@ -375,15 +384,14 @@ func (r *reader) readPayload(dst **buf) error {
 
 // readControl reads the whole payload of the current control frame into
 // the read buffer (at most 125 bytes: it always fits) and handles it: pings
-// are answered, a close is answered and reported. The payload returned is
-// valid until the next read.
-func (r *reader) readControl() ([]byte, error) {
-	n := int(r.hdr.Length)
-	if err := r.fill(n); err != nil {
-		return nil, err // a timeout keeps what arrived: the next call resumes
+// are answered, a close is answered and reported. The payload stays in the
+// read buffer (ctlPayload) until the next read.
+func (r *reader) readControl() error {
+	if err := r.fill(int(r.hdr.Length)); err != nil {
+		return err // a timeout keeps what arrived: the next call resumes
 	}
-	p := r.rb.b[r.r : r.r+n : r.r+n]
-	r.r += n
+	r.r += int(r.hdr.Length)
+	p := r.ctlPayload()
 	r.remain = 0
 	r.hdrOK = false
 	c := r.c
@@ -394,28 +402,28 @@ func (r *reader) readControl() ([]byte, error) {
 	case ws.OpPing:
 		if !c.cfg.DisableAutoPong {
 			if err := r.autoPong(p); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	case ws.OpClose:
 		code, reason, err := codec.ParseClose(p)
 		if err != nil {
 			if errors.Is(err, codec.ErrInvalidUTF8) {
-				return nil, c.fail(ws.StatusInvalidFramePayloadData, err)
+				return c.fail(ws.StatusInvalidFramePayloadData, err)
 			}
-			return nil, c.fail(ws.StatusProtocolError, protoErr(err))
+			return c.fail(ws.StatusProtocolError, protoErr(err))
 		}
 		ce := &CloseError{Code: StatusCode(code), Reason: string(reason)}
 		c.peerClosed(ce)
 		if c.cfg.OnControl != nil {
 			c.cfg.OnControl(OpClose, p)
 		}
-		return nil, r.setErr(ce)
+		return r.setErr(ce)
 	}
 	if c.cfg.OnControl != nil {
 		c.cfg.OnControl(Opcode(r.hdr.OpCode), p)
 	}
-	return p, nil
+	return nil
 }
 
 // autoPong answers a ping (RFC 6455 §5.5.2) from the reading goroutine.
@@ -620,13 +628,13 @@ func (c *Conn) RecvFrame() (Frame, error) {
 		return Frame{}, err
 	}
 	defer r.mu.Unlock()
-	ctl, cp, err := r.step()
+	ctl, err := r.step()
 	if err != nil {
 		return Frame{}, err
 	}
 	h := r.hdr
 	if ctl {
-		return Frame{Fin: h.Fin, Opcode: Opcode(h.OpCode), Payload: cp}, nil
+		return Frame{Fin: h.Fin, Opcode: Opcode(h.OpCode), Payload: r.ctlPayload()}, nil
 	}
 	if r.newMsg && r.deflated && r.zb != nil {
 		r.zb.b = r.zb.b[:0]

@@ -149,14 +149,15 @@ func (w *writer) wake() {
 	}
 }
 
-// appendFrame masks one frame into w.pend. Caller holds mu.
-func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
+// appendFrame masks one frame into w.pend. cfg is the connection's (loaded
+// once by the caller). Caller holds mu.
+func (w *writer) appendFrame(cfg *Config, fin bool, rsv byte, op ws.OpCode, p []byte) {
 	need := ws.MaxHeaderSize + len(p)
 	switch {
 	case w.pend == nil:
 		size := need
-		if size < w.c.cfg.WriteBufferSize && w.c.cfg.FlushDelay > 0 {
-			size = w.c.cfg.WriteBufferSize
+		if size < cfg.WriteBufferSize && cfg.FlushDelay > 0 {
+			size = cfg.WriteBufferSize
 		}
 		w.pend = getBuf(size)
 	default:
@@ -165,13 +166,13 @@ func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
 	b := w.pend.b
 	n := len(b)
 	b = b[:n+need]
-	key := w.c.maskKey()
+	key := cfg.maskKey()
 	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}
 	hn := codec.PutHeader(b[n:], h)
 	mask.Copy(b[n+hn:], p, key, 0)
 	w.pend.b = b[:n+hn+len(p)]
-	if w.c.cfg.Trace != nil {
-		w.c.cfg.Trace(true, h, p)
+	if cfg.Trace != nil {
+		cfg.Trace(true, h, p)
 	}
 }
 
@@ -182,7 +183,8 @@ func (w *writer) appendFrame(fin bool, rsv byte, op ws.OpCode, p []byte) {
 // once a data frame has waited for a fragmented message to end, nothing
 // else may start one before it takes its place (RFC 6455 §5.4).
 func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) error {
-	large := ws.MaxHeaderSize+len(p) > w.c.cfg.WriteBufferSize
+	cfg := w.c.cfg
+	large := ws.MaxHeaderSize+len(p) > cfg.WriteBufferSize
 	w.mu.Lock()
 	if err := w.await(op, flags, large); err != nil {
 		w.mu.Unlock()
@@ -203,9 +205,9 @@ func (w *writer) send(fin bool, rsv byte, op ws.OpCode, p []byte, flags int) err
 	if large {
 		return w.sendLarge(fin, rsv, op, p) // unlocks
 	}
-	w.appendFrame(fin, rsv, op, p)
-	if flags&fFlush == 0 && len(w.pend.b) < w.c.cfg.WriteBufferSize {
-		w.armTimer()
+	w.appendFrame(cfg, fin, rsv, op, p)
+	if flags&fFlush == 0 && len(w.pend.b) < cfg.WriteBufferSize {
+		w.armTimer(cfg.FlushDelay)
 		w.mu.Unlock()
 		return nil
 	}
@@ -421,7 +423,7 @@ func (w *writer) writeChunked(fin bool, rsv byte, op ws.OpCode, p []byte) error 
 	// 64 KiB message does not need a 512 KiB class).
 	b := getBuf(min(w.c.cfg.ChunkSize, len(p)) + ws.MaxHeaderSize)
 	defer putBuf(b)
-	key := w.c.maskKey()
+	key := w.c.cfg.maskKey()
 	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(p)), Masked: true, Mask: key}
 	if w.c.cfg.Trace != nil {
 		w.c.cfg.Trace(true, h, p)
@@ -460,8 +462,7 @@ func (w *writer) flush() error {
 	return w.commit()
 }
 
-func (w *writer) armTimer() {
-	d := w.c.cfg.FlushDelay
+func (w *writer) armTimer(d time.Duration) {
 	if d <= 0 || w.timerArmed {
 		return
 	}
