@@ -37,9 +37,11 @@ const (
 	dataFrameSize = 16<<10 - frameHeaderLen
 	// maxDataFrameSize is the payload of our DATA frames to a server that
 	// accepts larger frames (Go's accept 1 MiB): fewer frames for the
-	// server to handle, and the Framer's write buffer (one per connection)
-	// stays bounded.
-	maxDataFrameSize = 64 << 10
+	// server to handle, a message of up to 256 KiB plus its header in one
+	// frame (a 64 KiB message is not a full frame and a 14-byte one, each
+	// a TLS record and a write), and the Framer's write buffer (one per
+	// connection) stays bounded.
+	maxDataFrameSize = 256 << 10
 	// frameHeaderLen is the size of an HTTP/2 frame header (RFC 9113 §4.1).
 	frameHeaderLen = 9
 	// ioBufSize is the connection's read and write buffer: one frame.

@@ -303,13 +303,13 @@ func TestCloseEndsStream(t *testing.T) {
 // TestFrameSize: DATA frames follow the server's SETTINGS_MAX_FRAME_SIZE:
 // with the default 16 KiB, full frames are 16 KiB with their header (one
 // TLS record each); a server that accepts more (Go's accept 1 MiB) gets
-// frames of up to 64 KiB, never more than it allows (nor than the
+// frames of up to 256 KiB, never more than it allows (nor than the
 // windows: this server's stay at the default 65,535 bytes).
 func TestFrameSize(t *testing.T) {
 	for _, tc := range []struct {
 		max  uint32 // 0: the server sets none
 		want uint32 // the largest DATA frame
-	}{{0, 16<<10 - 9}, {32 << 10, 32 << 10}, {1 << 20, min(64<<10, 65535)}} {
+	}{{0, 16<<10 - 9}, {32 << 10, 32 << 10}, {1 << 20, min(256<<10, 65535)}} {
 		var mu sync.Mutex
 		largest, total := uint32(0), 0
 		f := &fakeServer{settings: xconnect}

@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
-	"time"
 
+	"github.com/gobwas/ws"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
@@ -16,10 +17,11 @@ import (
 // serveH2Frames serves WebSockets over HTTP/2 (RFC 8441) on ln with TLS
 // (ALPN h2), as a minimal server on x/net's Framer and hpack: the HTTP/2
 // counterpart of the raw-socket HTTP/1.1 server, so that the h2 rows
-// measure the client rather than a general-purpose server (net/http's,
-// on h2std, spends about twice its HTTP/1.1 CPU per byte). One goroutine
-// reads a connection's frames into per-stream buffers; each stream runs
-// sink or echo in a goroutine of its own, reading from its buffer.
+// measure the client rather than a general-purpose server (net/http's, on
+// h2std, spends about twice the HTTP/1.1 server's CPU per byte, and on two
+// cores the server's CPU is the client's ceiling). One goroutine per
+// connection reads frames and runs each stream's sink or echo inline on
+// its DATA as it arrives (wsPush): no goroutine per stream, no hand-off.
 func serveH2Frames(ln net.Listener) {
 	cfg := tlsConfig()
 	cfg.NextProtos = []string{"h2"}
@@ -45,16 +47,18 @@ type h2Conn struct {
 	hb  bytes.Buffer
 	enc *hpack.Encoder
 
-	mu       sync.Mutex
-	sendWin  int64 // connection send window
-	initWin  int64 // the client's SETTINGS_INITIAL_WINDOW_SIZE
-	streams  map[uint32]*h2ServerStream
-	dead     bool
-	recvOwed int64 // connection window to give back
+	mu      sync.Mutex
+	win     *sync.Cond // the send windows grew
+	sendWin int64      // connection send window
+	initWin int64      // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	streams map[uint32]*h2ServerStream
+	dead    bool
+	owed    int64 // connection window to give back
 }
 
 func newH2Conn(nc net.Conn) *h2Conn {
 	c := &h2Conn{nc: nc, bw: bufio.NewWriterSize(nc, 32<<10), sendWin: 65535, initWin: 65535, streams: map[uint32]*h2ServerStream{}}
+	c.win = sync.NewCond(&c.mu)
 	c.fr = http2.NewFramer(c.bw, nc) // tls.Conn buffers records: no bufio.Reader, one copy less
 	c.fr.SetReuseFrames()
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -105,7 +109,7 @@ func (c *h2Conn) serve() {
 				}
 				c.initWin = int64(v)
 			}
-			c.wakeAll()
+			c.win.Broadcast()
 			c.mu.Unlock()
 			c.write(c.fr.WriteSettingsAck)
 		case *http2.PingFrame:
@@ -120,11 +124,10 @@ func (c *h2Conn) serve() {
 			c.mu.Lock()
 			if f.StreamID == 0 {
 				c.sendWin += int64(f.Increment)
-				c.wakeAll()
 			} else if s := c.streams[f.StreamID]; s != nil {
 				s.sendWin += int64(f.Increment)
-				s.cond.Broadcast()
 			}
+			c.win.Broadcast()
 			c.mu.Unlock()
 		case *http2.RSTStreamFrame:
 			c.end(f.StreamID)
@@ -132,35 +135,23 @@ func (c *h2Conn) serve() {
 	}
 }
 
-// wakeAll wakes every stream (c.mu held).
-func (c *h2Conn) wakeAll() {
-	for _, s := range c.streams {
-		s.cond.Broadcast()
-	}
-}
-
 func (c *h2Conn) shutdown() {
 	c.nc.Close()
 	c.mu.Lock()
 	c.dead = true
-	for _, s := range c.streams {
-		s.eof = true
-	}
-	c.wakeAll()
+	c.win.Broadcast()
 	c.mu.Unlock()
 }
 
 // open answers an extended CONNECT with :protocol websocket with 200 and
-// starts the path's mode on the stream; anything else gets 400.
+// starts the path's mode (sink, or echo for /echo); anything else gets 400.
 func (c *h2Conn) open(f *http2.MetaHeadersFrame) {
 	status := "200"
 	if f.PseudoValue("method") != "CONNECT" || f.PseudoValue("protocol") != "websocket" {
 		status = "400"
 	}
-	path := f.PseudoValue("path")
-	s := &h2ServerStream{c: c, id: f.StreamID}
-	s.cond = sync.NewCond(&c.mu)
 	if status == "200" {
+		s := &h2ServerStream{c: c, id: f.StreamID, ws: wsPush{echo: f.PseudoValue("path") == "/echo"}}
 		c.mu.Lock()
 		s.sendWin = c.initWin
 		c.streams[s.id] = s
@@ -171,63 +162,21 @@ func (c *h2Conn) open(f *http2.MetaHeadersFrame) {
 		c.enc.WriteField(hpack.HeaderField{Name: ":status", Value: status})
 		return c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: c.hb.Bytes(), EndHeaders: true, EndStream: status != "200"})
 	})
-	if status != "200" {
-		return
-	}
-	go func() {
-		switch path {
-		case "/sink":
-			sink(s)
-		case "/echo":
-			echo(s)
-		default:
-			io.Copy(io.Discard, s)
-		}
-		s.Close()
-	}()
 }
 
+// data runs the stream's WebSocket side on the frame's payload and gives
+// the windows back (in batches: once a quarter of a window was used).
 func (c *h2Conn) data(f *http2.DataFrame) {
 	c.mu.Lock()
 	s := c.streams[f.StreamID]
-	if s != nil {
-		s.buf = append(s.buf, f.Data()...)
-		if f.StreamEnded() {
-			s.eof = true
-		}
-		s.cond.Broadcast()
-	}
-	pad := int64(f.Length) - int64(len(f.Data()))
-	if s == nil {
-		pad = int64(f.Length)
-	}
-	c.mu.Unlock()
-	if pad > 0 {
-		c.giveBack(nil, int(pad))
-	}
-}
-
-func (c *h2Conn) end(id uint32) {
-	c.mu.Lock()
-	if s := c.streams[id]; s != nil {
-		s.eof = true
-		delete(c.streams, id)
-		s.cond.Broadcast()
-	}
-	c.mu.Unlock()
-}
-
-// giveBack returns consumed bytes to the windows, in batches.
-func (c *h2Conn) giveBack(s *h2ServerStream, n int) {
-	c.mu.Lock()
-	c.recvOwed += int64(n)
+	c.owed += int64(f.Length)
 	conn := int64(0)
-	if c.recvOwed >= h2ConnWindow/4 {
-		conn, c.recvOwed = c.recvOwed, 0
+	if c.owed >= h2ConnWindow/4 {
+		conn, c.owed = c.owed, 0
 	}
 	stream := int64(0)
 	if s != nil {
-		if s.owed += int64(n); s.owed >= h2StreamWindow/4 {
+		if s.owed += int64(f.Length); s.owed >= h2StreamWindow/4 {
 			stream, s.owed = s.owed, 0
 		}
 	}
@@ -238,77 +187,198 @@ func (c *h2Conn) giveBack(s *h2ServerStream, n int) {
 				c.fr.WriteWindowUpdate(0, uint32(conn))
 			}
 			if stream > 0 {
-				c.fr.WriteWindowUpdate(s.id, uint32(stream))
+				c.fr.WriteWindowUpdate(f.StreamID, uint32(stream))
 			}
 			return nil
 		})
 	}
+	if s == nil {
+		return
+	}
+	if s.ws.feed(f.Data(), s.send) || f.StreamEnded() {
+		s.finish()
+	}
 }
 
-// h2ServerStream is a stream as the net.Conn sink and echo run on.
+func (c *h2Conn) end(id uint32) {
+	c.mu.Lock()
+	delete(c.streams, id)
+	c.win.Broadcast()
+	c.mu.Unlock()
+}
+
+// h2ServerStream is one WebSocket.
 type h2ServerStream struct {
 	c       *h2Conn
 	id      uint32
-	cond    *sync.Cond // data, end, window (on c.mu)
-	buf     []byte     // received; unread from r on (c.mu)
-	r       int
-	eof     bool  // (c.mu)
+	ws      wsPush
 	sendWin int64 // (c.mu)
 	owed    int64 // (c.mu)
+	// queue holds what the windows did not let send write at once; a
+	// goroutine sends it as they open, so the read loop never waits.
+	queue   [][]byte // (c.mu)
+	sending bool     // (c.mu)
+	ended   bool     // (c.mu) END_STREAM wanted once the queue is sent
 }
 
-func (s *h2ServerStream) Read(p []byte) (int, error) {
+// send writes p as DATA now if the windows allow and nothing waits before
+// it, else queues it.
+func (s *h2ServerStream) send(p []byte) {
 	c := s.c
 	c.mu.Lock()
-	for s.r == len(s.buf) && !s.eof {
-		s.cond.Wait()
-	}
-	if s.r == len(s.buf) {
+	if !s.sending && int64(len(p)) <= min(s.sendWin, c.sendWin) {
+		s.sendWin -= int64(len(p))
+		c.sendWin -= int64(len(p))
 		c.mu.Unlock()
-		return 0, io.EOF
+		c.write(func() error { return s.writeData(p) })
+		return
 	}
-	n := copy(p, s.buf[s.r:])
-	if s.r += n; s.r == len(s.buf) {
-		s.buf, s.r = s.buf[:0], 0
+	s.queue = append(s.queue, append([]byte(nil), p...))
+	if !s.sending {
+		s.sending = true
+		go s.drain()
 	}
 	c.mu.Unlock()
-	c.giveBack(s, n)
-	return n, nil
 }
 
-func (s *h2ServerStream) Write(p []byte) (int, error) {
-	c := s.c
-	n := 0
+// writeData writes p in DATA frames of at most 16 KiB (wmu held).
+func (s *h2ServerStream) writeData(p []byte) error {
 	for len(p) > 0 {
-		c.mu.Lock()
-		for (s.sendWin <= 0 || c.sendWin <= 0) && !s.eof && !c.dead {
-			s.cond.Wait()
+		k := min(len(p), 16<<10)
+		if err := s.c.fr.WriteData(s.id, false, p[:k]); err != nil {
+			return err
 		}
-		if s.eof || c.dead {
-			c.mu.Unlock()
-			return n, io.ErrClosedPipe
-		}
-		k := int(min(int64(len(p)), s.sendWin, c.sendWin, 16<<10))
-		s.sendWin -= int64(k)
-		c.sendWin -= int64(k)
-		c.mu.Unlock()
-		if err := c.write(func() error { return c.fr.WriteData(s.id, false, p[:k]) }); err != nil {
-			return n, err
-		}
-		p, n = p[k:], n+k
+		p = p[k:]
 	}
-	return n, nil
-}
-
-// Close ends our side of the stream (END_STREAM).
-func (s *h2ServerStream) Close() error {
-	s.c.write(func() error { return s.c.fr.WriteData(s.id, true, nil) })
-	s.c.end(s.id)
 	return nil
 }
 
-func (s *h2ServerStream) LocalAddr() net.Addr                { return s.c.nc.LocalAddr() }
-func (s *h2ServerStream) RemoteAddr() net.Addr               { return s.c.nc.RemoteAddr() }
-func (s *h2ServerStream) SetDeadline(t time.Time) error      { return nil }
-func (s *h2ServerStream) SetReadDeadline(t time.Time) error  { return nil }
-func (s *h2ServerStream) SetWriteDeadline(t time.Time) error { return nil }
+// drain sends the queue as the windows open, then ends the stream if
+// finish asked to meanwhile.
+func (s *h2ServerStream) drain() {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(s.queue) > 0 {
+		p := s.queue[0]
+		k := int(min(int64(len(p)), s.sendWin, c.sendWin))
+		if c.dead || c.streams[s.id] == nil {
+			return
+		}
+		if k <= 0 {
+			c.win.Wait()
+			continue
+		}
+		s.sendWin -= int64(k)
+		c.sendWin -= int64(k)
+		if k == len(p) {
+			s.queue = s.queue[1:]
+		} else {
+			s.queue[0] = p[k:]
+		}
+		c.mu.Unlock()
+		c.write(func() error { return s.writeData(p[:k]) })
+		c.mu.Lock()
+	}
+	s.sending = false
+	if s.ended {
+		c.mu.Unlock()
+		s.endStream()
+		c.mu.Lock()
+	}
+}
+
+// finish ends our side of the stream (END_STREAM) after what is queued.
+func (s *h2ServerStream) finish() {
+	s.c.mu.Lock()
+	later := s.sending
+	s.ended = true
+	s.c.mu.Unlock()
+	if !later {
+		s.endStream()
+	}
+}
+
+func (s *h2ServerStream) endStream() {
+	s.c.write(func() error { return s.c.fr.WriteData(s.id, true, nil) })
+	s.c.end(s.id)
+}
+
+// wsPush is sink or echo (main.go) for bytes pushed to it as they arrive
+// rather than read: the read loop feeds it each DATA payload.
+type wsPush struct {
+	echo   bool
+	hdr    [14]byte
+	hn     int  // header bytes gathered
+	inPay  bool // the header is complete; the payload follows
+	fin    bool
+	op     byte
+	rsv    byte
+	mask   [4]byte
+	left   int    // payload bytes still to come
+	keep   bool   // gather the payload: echo, or a sink's text or control frame
+	pay    []byte // the payload gathered
+	closed bool
+}
+
+// feed takes the next bytes of the client's frames and answers through
+// send; it returns true once a close frame was answered.
+func (w *wsPush) feed(p []byte, send func([]byte)) bool {
+	for len(p) > 0 && !w.closed {
+		if !w.inPay {
+			w.hdr[w.hn] = p[0]
+			w.hn++
+			p = p[1:]
+			fin, op, _, mask, plen, hn := frameHeader(w.hdr[:w.hn])
+			if hn == 0 {
+				if w.hn == len(w.hdr) {
+					return true // not a frame header
+				}
+				continue
+			}
+			w.fin, w.op, w.rsv, w.mask, w.left = fin, op, w.hdr[0]&0x70, mask, plen
+			w.keep = w.echo || op == 1 || op >= 8
+			w.pay, w.hn, w.inPay = w.pay[:0], 0, true
+		} else {
+			k := min(len(p), w.left)
+			if w.keep {
+				w.pay = append(w.pay, p[:k]...)
+			}
+			p, w.left = p[k:], w.left-k
+		}
+		if w.inPay && w.left == 0 {
+			w.inPay = false
+			w.answer(send)
+		}
+	}
+	return w.closed
+}
+
+// answer acts on a whole frame: echo sends it back unmasked (a ping as a
+// pong); sink answers text with an empty text frame (the clients' sync),
+// pings with pongs, and discards the rest.
+func (w *wsPush) answer(send func([]byte)) {
+	ws.Cipher(w.pay, w.mask, 0)
+	op := w.op
+	switch {
+	case w.echo:
+	case op == 1:
+		send([]byte{0x81, 0})
+		return
+	case op < 8:
+		return
+	}
+	w.closed = op == 8
+	b0 := out0(w.fin, op) | w.rsv
+	n := len(w.pay)
+	var h []byte
+	switch {
+	case n < 126:
+		h = []byte{b0, byte(n)}
+	case n < 1<<16:
+		h = []byte{b0, 126, byte(n >> 8), byte(n)}
+	default:
+		h = binary.BigEndian.AppendUint64([]byte{b0, 127}, uint64(n))
+	}
+	send(append(h, w.pay...))
+}
