@@ -440,7 +440,7 @@ func (r *reader) autoPong(p []byte) error {
 	}
 	r.pong.arm(c)
 	_ = c.w.send(true, 0, ws.OpPong, p, fFlush|fControl)
-	if r.pong.disarm() {
+	if r.pong.disarm(c) {
 		return r.setErr(c.pongTimedOut())
 	}
 	return nil
@@ -465,6 +465,7 @@ func (g *pongGuard) arm(c *Conn) {
 	d := c.cfg.CloseTimeout
 	g.mu.Lock()
 	g.due = time.Now().Add(d)
+	c.w.watched.Store(true) // before the mark: a write completing after it counts
 	g.mark = c.w.progress.Load()
 	g.expired = false
 	if g.t == nil {
@@ -476,10 +477,11 @@ func (g *pongGuard) arm(c *Conn) {
 }
 
 // disarm ends the pong's watch and reports whether it had expired.
-func (g *pongGuard) disarm() bool {
+func (g *pongGuard) disarm(c *Conn) bool {
 	g.mu.Lock()
 	expired := g.expired
 	g.due = time.Time{}
+	c.w.watched.Store(false)
 	g.t.Stop()
 	g.mu.Unlock()
 	return expired
