@@ -76,11 +76,11 @@ func TestAllocsUTF8(t *testing.T) {
 	text := benchText("mixed", 4096)
 	var v Validator
 	checkAllocs(t, "Validator.Write whole", func() {
-		v.Reset()
+		v = Validator{}
 		sinkBool = v.Write(text) && v.Done()
 	})
 	checkAllocs(t, "Validator.Write split", func() {
-		v.Reset()
+		v = Validator{}
 		for p := text; len(p) > 0; {
 			k := min(7, len(p))
 			sinkBool = v.Write(p[:k])
@@ -88,7 +88,7 @@ func TestAllocsUTF8(t *testing.T) {
 		}
 	})
 	checkAllocs(t, "Validator.Write invalid", func() {
-		v.Reset()
+		v = Validator{}
 		sinkBool = v.Write([]byte{0xe0, 0x80})
 	})
 }

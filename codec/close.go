@@ -9,10 +9,10 @@ import (
 	"github.com/wsclient/wsclient/simdutf8"
 )
 
-// MaxCloseReason is the longest close reason in bytes: a control frame
+// maxCloseReason is the longest close reason in bytes (CheckClose checks it): a control frame
 // payload is at most 125 bytes (RFC 6455 §5.5) and the code takes 2
 // (§5.5.1).
-const MaxCloseReason = ws.MaxControlFramePayloadSize - 2
+const maxCloseReason = ws.MaxControlFramePayloadSize - 2
 
 // errProtocolClosePayload reports a close frame whose payload is a single
 // byte (RFC 6455 §5.5.1: the body, if any, starts with a 2-byte code). It is
@@ -100,7 +100,7 @@ func PutClose(b []byte, code ws.StatusCode, reason string) int {
 // sent by the application (RFC 6455 §5.5, §5.5.1, §7.4), or nil: the code
 // must be one ValidCloseCode accepts, or 1005 (ws.StatusNoStatusRcvd),
 // which PutClose encodes as a close frame without a code; the reason must
-// be at most MaxCloseReason bytes of valid UTF-8. The error wraps the
+// be at most maxCloseReason bytes of valid UTF-8. The error wraps the
 // gobwas/ws ProtocolError that names the rule. It allocates nothing unless
 // it fails.
 func CheckClose(code ws.StatusCode, reason string) error {
@@ -109,8 +109,8 @@ func CheckClose(code ws.StatusCode, reason string) error {
 			return fmt.Errorf("close code %d may not be sent (%w)", code, err)
 		}
 	}
-	if len(reason) > MaxCloseReason {
-		return fmt.Errorf("close reason is %d bytes, more than %d (%w)", len(reason), MaxCloseReason, ws.ErrProtocolControlPayloadOverflow)
+	if len(reason) > maxCloseReason {
+		return fmt.Errorf("close reason is %d bytes, more than %d (%w)", len(reason), maxCloseReason, ws.ErrProtocolControlPayloadOverflow)
 	}
 	if !validString(reason) {
 		return fmt.Errorf("close reason is not valid UTF-8 (%w)", ws.ErrProtocolInvalidUTF8)

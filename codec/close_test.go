@@ -54,7 +54,7 @@ func TestCloseCodes(t *testing.T) {
 		case tt.valid && err != nil, !tt.valid && !errors.Is(err, tt.err):
 			t.Errorf("CheckClose(%d) = %v, want %v", tt.code, err, tt.err)
 		}
-		for _, reason := range []string{"", "bye", strings.Repeat("é", MaxCloseReason/2)} {
+		for _, reason := range []string{"", "bye", strings.Repeat("é", maxCloseReason/2)} {
 			var b [ws.MaxControlFramePayloadSize]byte
 			n := PutClose(b[:], tt.code, reason)
 			if tt.code == ws.StatusNoStatusRcvd {
@@ -116,13 +116,13 @@ func TestParseClose(t *testing.T) {
 		},
 		{
 			name:   "longest reason",
-			in:     append([]byte{0x0f, 0xa0}, strings.Repeat("x", MaxCloseReason)...),
+			in:     append([]byte{0x0f, 0xa0}, strings.Repeat("x", maxCloseReason)...),
 			code:   4000,
-			reason: strings.Repeat("x", MaxCloseReason),
+			reason: strings.Repeat("x", maxCloseReason),
 		},
 		{
 			name: "reason too long",
-			in:   append([]byte{0x0f, 0xa0}, strings.Repeat("x", MaxCloseReason+1)...),
+			in:   append([]byte{0x0f, 0xa0}, strings.Repeat("x", maxCloseReason+1)...),
 			err:  ws.ErrProtocolControlPayloadOverflow,
 		},
 		{
@@ -177,13 +177,13 @@ func TestCheckClose(t *testing.T) {
 			reason: "normal",
 		},
 		{
-			reason: strings.Repeat("€", MaxCloseReason/3),
+			reason: strings.Repeat("€", maxCloseReason/3),
 		},
 		{
-			reason: strings.Repeat("x", MaxCloseReason),
+			reason: strings.Repeat("x", maxCloseReason),
 		},
 		{
-			reason: strings.Repeat("x", MaxCloseReason+1),
+			reason: strings.Repeat("x", maxCloseReason+1),
 			want:   ws.ErrProtocolControlPayloadOverflow,
 		},
 		{

@@ -13,10 +13,10 @@ import (
 // (§7.4.1).
 var ErrInvalidUTF8 = errors.New("wsclient: invalid UTF-8 in text message")
 
-// validString is simdutf8.Valid for a close reason of at most MaxCloseReason
+// validString is simdutf8.Valid for a close reason of at most maxCloseReason
 // bytes, copied to the stack so no conversion allocates.
 func validString(s string) bool {
-	var buf [MaxCloseReason]byte
+	var buf [maxCloseReason]byte
 	n := copy(buf[:], s)
 	if n < len(s) {
 		return false
@@ -26,7 +26,8 @@ func validString(s string) bool {
 
 // Validator validates UTF-8 text incrementally (RFC 6455 §8.1: a text
 // message may be split into frames, and a frame into reads, anywhere, even
-// inside a code point). The zero value is ready to use.
+// inside a code point). The zero value is ready to use; assign
+// Validator{} to start over for a new message.
 //
 // Nothing is re-scanned from the start of the message: a code point cut at
 // the end of one Write is carried as the state of the UTF-8 automaton of
@@ -95,10 +96,6 @@ func (v *Validator) Done() bool {
 	return v.state == utf8dfa.Accept
 }
 
-// Reset makes v ready for a new message.
-func (v *Validator) Reset() {
-	v.state = utf8dfa.Accept
-}
 
 // tailStart returns the index in p where a trailing incomplete multi-byte
 // sequence starts, or len(p) if p does not end inside one (what it ends with

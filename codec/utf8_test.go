@@ -225,7 +225,7 @@ func TestValidatorFailFastExamples(t *testing.T) {
 				tt.in, got, v.Done(), tt.ok, tt.done)
 		}
 		// The same, one byte per Write: the last Write decides.
-		v.Reset()
+		v = Validator{}
 		ok := true
 		for i := range tt.in {
 			ok = v.Write(tt.in[i : i+1])
@@ -243,11 +243,11 @@ func TestValidatorReset(t *testing.T) {
 	if v.Write([]byte{0xff}) || v.Done() {
 		t.Fatal("0xFF accepted")
 	}
-	v.Reset()
+	v = Validator{}
 	if !v.Write([]byte{0xe2, 0x82}) || v.Done() {
 		t.Fatal("pending sequence not reported")
 	}
-	v.Reset()
+	v = Validator{}
 	if !v.Write([]byte("ok")) || !v.Done() {
 		t.Fatal("Reset did not drop the pending sequence")
 	}
@@ -392,7 +392,7 @@ func BenchmarkUTF8(b *testing.B) {
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
 				for b.Loop() {
-					v.Reset()
+					v = Validator{}
 					sinkBool = v.Write(text) && v.Done()
 				}
 			})
@@ -405,7 +405,7 @@ func BenchmarkUTF8(b *testing.B) {
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
 				for b.Loop() {
-					v.Reset()
+					v = Validator{}
 					ok := true
 					for p := text; len(p) > 0; {
 						k := min(1447, len(p))

@@ -17,7 +17,7 @@ func (c *Conn) sendClose(code ws.StatusCode, reason string) error {
 	if !c.closeSent.CompareAndSwap(false, true) {
 		return nil
 	}
-	var p [2 + codec.MaxCloseReason]byte
+	var p [ws.MaxControlFramePayloadSize]byte // code and reason
 	n := codec.PutClose(p[:], code, reason)
 	return c.w.send(true, 0, ws.OpClose, p[:n], fFlush|fControl)
 }

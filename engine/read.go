@@ -214,7 +214,7 @@ func (r *reader) nextHeader() error {
 			r.text = h.OpCode == ws.OpText && !cfg.SkipUTF8Validation
 			r.deflated = h.Rsv&rsv1 != 0
 			r.validate = r.text && !r.deflated // compressed text is checked after inflating
-			r.utf8.Reset()
+			r.utf8 = codec.Validator{}
 		} else if h.Rsv&rsv1 != 0 {
 			// RFC 7692 §6.1: RSV1 only on the first frame of a message.
 			return c.fail(ws.StatusProtocolError, protoErr(errContinuationRSV1))
