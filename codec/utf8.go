@@ -96,7 +96,6 @@ func (v *Validator) Done() bool {
 	return v.state == utf8dfa.Accept
 }
 
-
 // tailStart returns the index in p where a trailing incomplete multi-byte
 // sequence starts, or len(p) if p does not end inside one (what it ends with
 // may still be invalid: that is for simdutf8.Valid to find). Only the last 3 bytes
