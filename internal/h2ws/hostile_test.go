@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -504,5 +505,48 @@ func TestDialErrors(t *testing.T) {
 		}
 		ln.Close()
 		<-done
+	}
+}
+
+// TestServerOverrunsWindow: a server that sends more DATA than the stream's
+// window (4 MiB) while the client reads nothing gets RST_STREAM
+// FLOW_CONTROL_ERROR, the stream fails with ErrStreamReset, and the client
+// never held more than the window: what it buffers is bounded by what it
+// granted, not by what the server sends.
+func TestServerOverrunsWindow(t *testing.T) {
+	var rst atomic.Uint32
+	f := &fakeServer{settings: xconnect}
+	f.onFrame = func(h http2.FrameHeader) {
+		if h.Type == http2.FrameRSTStream {
+			rst.Store(1)
+		}
+	}
+	l := acceptAll(f)
+	startFake(t, f)
+	st, _ := dial(t, newPool(t), f.target().request("/"))
+	sc, id := l.next(t)
+	chunk := make([]byte, 16<<10)
+	sent := 0
+	// Nothing is read until the reset: no window is given back meanwhile.
+	for sent <= 2*streamWindow && rst.Load() == 0 {
+		sc.data(id, false, chunk)
+		sent += len(chunk)
+	}
+	for deadline := time.Now().Add(5 * time.Second); rst.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server sent %d bytes and got no RST_STREAM", sent)
+		}
+	}
+	st.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64<<10)
+	got := 0
+	var err error
+	for err == nil {
+		var n int
+		n, err = st.Read(buf)
+		got += n
+	}
+	if !errors.Is(err, ErrStreamReset) || !strings.Contains(err.Error(), "window") || got > streamWindow {
+		t.Fatalf("after %d bytes sent, read %d then %v; want at most %d bytes, then ErrStreamReset about the window", sent, got, err, streamWindow)
 	}
 }
