@@ -337,10 +337,12 @@ func (s *Stream) Close() error {
 func (s *Stream) finish() {
 	s.rmu.Lock() // a Read in progress has returned: rwake is ours
 	defer s.rmu.Unlock()
-	s.waitUntil(resetWait, func() bool { return s.isGone })
+	s.waitUntil(resetWait, s.goneNow)
 	s.waitUntil(closeGrace, func() bool { // the send buffer drains
-		b := s.backlog.Load()
-		return s.isGone || s.err != nil || b == nil || b.empty()
+		if b := s.backlog.Load(); b != nil && !b.empty() { // b.mu is never taken under s.mu
+			return s.sendDead()
+		}
+		return true
 	})
 	s.mu.Lock()
 	end := !s.isGone && s.err == nil && !s.sentEnd
@@ -351,7 +353,7 @@ func (s *Stream) finish() {
 	if end && s.c.writeData(s.id, nil, true) == nil {
 		s.endedBoth()
 	}
-	s.waitUntil(closeGrace, func() bool { return s.isGone })
+	s.waitUntil(closeGrace, s.goneNow)
 	s.c.reset(s, http2.ErrCodeCancel) // only sends RST_STREAM if still open
 	s.mu.Lock()
 	s.rbuf.free()
@@ -381,15 +383,20 @@ func (s *Stream) Done() <-chan struct{} {
 	return s.doneCh
 }
 
-// waitUntil waits at most d for cond (checked under s.mu) to hold.
+// goneNow reports whether the connection forgot the stream.
+func (s *Stream) goneNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isGone
+}
+
+// waitUntil waits at most d for cond (which takes the locks it needs) to
+// hold.
 func (s *Stream) waitUntil(d time.Duration, cond func() bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
-		s.mu.Lock()
-		ok := cond()
-		s.mu.Unlock()
-		if ok {
+		if cond() {
 			return
 		}
 		select {
