@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -284,23 +283,30 @@ func (c *pconn) consumed(n int) {
 // openStream assigns s the next stream ID and sends the extended CONNECT's
 // HEADERS (with CONTINUATION frames when the block is larger than a frame).
 func (c *pconn) openStream(s *Stream, fields []hpack.HeaderField) error {
+	size := 0
+	for _, f := range fields {
+		size += int(f.Size())
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
-	if c.err != nil || c.goAway {
-		err := c.err
-		if err == nil {
-			err = fmt.Errorf("%w (%s, after GOAWAY)", ErrConnLost, c.key.Addr)
-		}
-		c.mu.Unlock()
-		return err
-	}
-	if c.nextID > 1<<31-1 {
-		c.goAway = true // out of stream IDs: the pool opens another connection
-		c.mu.Unlock()
-		return fmt.Errorf("%w (%s): out of stream IDs", ErrConnLost, c.key.Addr)
-	}
 	limit := c.settings.maxHeaderList
+	var err error
+	switch {
+	case c.err != nil:
+		err = c.err
+	case c.goAway:
+		err = fmt.Errorf("%w (%s, after GOAWAY)", ErrConnLost, c.key.Addr)
+	case c.nextID > 1<<31-1:
+		c.goAway = true // out of stream IDs: the pool opens another connection
+		err = fmt.Errorf("%w (%s): out of stream IDs", ErrConnLost, c.key.Addr)
+	case limit != 0 && size > int(limit):
+		err = errorf("HTTP/2 request headers (%d bytes) exceed the server's SETTINGS_MAX_HEADER_LIST_SIZE (%d)", size, limit)
+	}
+	if err != nil {
+		c.mu.Unlock()
+		return err // s has no ID: forget gives its place back
+	}
 	maxFrame := int(c.settings.maxFrame)
 	s.id = c.nextID
 	c.nextID += 2
@@ -308,16 +314,6 @@ func (c *pconn) openStream(s *Stream, fields []hpack.HeaderField) error {
 	c.streams[s.id] = s
 	c.mu.Unlock()
 
-	size := 0
-	for _, f := range fields {
-		size += int(f.Size())
-	}
-	if limit != 0 && size > int(limit) {
-		c.mu.Lock()
-		delete(c.streams, s.id)
-		c.mu.Unlock()
-		return errorf("HTTP/2 request headers (%d bytes) exceed the server's SETTINGS_MAX_HEADER_LIST_SIZE (%d)", size, limit)
-	}
 	c.hbuf.Reset()
 	for _, f := range fields {
 		c.henc.WriteField(f)
@@ -325,7 +321,6 @@ func (c *pconn) openStream(s *Stream, fields []hpack.HeaderField) error {
 	block := c.hbuf.Bytes()
 	c.setWriteDeadline()
 	first := true
-	var err error
 	for err == nil {
 		k := min(len(block), maxFrame)
 		last := k == len(block)
@@ -394,13 +389,7 @@ func (c *pconn) readLoop(br *bufio.Reader) {
 		}
 		err = c.handle(f)
 	}
-	c.fail(fmt.Errorf("%w (%s): %w", ErrConnLost, c.key.Addr, err))
-	c.mu.Lock()
-	if c.first == nil && !isClosed(c.settled) {
-		c.first = c.err
-		close(c.settled)
-	}
-	c.mu.Unlock()
+	c.fail(fmt.Errorf("%w (%s): %w", ErrConnLost, c.key.Addr, err)) // readFirst settled on every path
 }
 
 // readFirst reads the server's first frame, which must be SETTINGS (RFC
@@ -666,7 +655,7 @@ func requestFields(r *Request) ([]hpack.HeaderField, error) {
 				return nil, errors.New("wsclient: subprotocol is not a token")
 			}
 		}
-		fields = append(fields, hpack.HeaderField{Name: "sec-websocket-protocol", Value: join(r.Protocols)})
+		fields = append(fields, hpack.HeaderField{Name: "sec-websocket-protocol", Value: strings.Join(r.Protocols, ", ")})
 	}
 	if len(r.Extensions) > 0 {
 		for _, e := range r.Extensions {
@@ -674,7 +663,7 @@ func requestFields(r *Request) ([]hpack.HeaderField, error) {
 				return nil, errors.New("wsclient: invalid extension offer")
 			}
 		}
-		fields = append(fields, hpack.HeaderField{Name: "sec-websocket-extensions", Value: join(r.Extensions)})
+		fields = append(fields, hpack.HeaderField{Name: "sec-websocket-extensions", Value: strings.Join(r.Extensions, ", ")})
 	}
 	for k, vv := range r.Header {
 		ck := http.CanonicalHeaderKey(k)
@@ -684,7 +673,7 @@ func requestFields(r *Request) ([]hpack.HeaderField, error) {
 		if !isToken(k) {
 			return nil, fmt.Errorf("wsclient: invalid header field name %q", k)
 		}
-		name := lower(k)
+		name := strings.ToLower(k)
 		for _, v := range vv {
 			if !validFieldValue(v) {
 				return nil, fmt.Errorf("wsclient: invalid value for header field %q", k)
@@ -707,37 +696,7 @@ func response(f *http2.MetaHeadersFrame) (*codec.Response, error) {
 		k := http.CanonicalHeaderKey(hf.Name)
 		h[k] = append(h[k], hf.Value)
 	}
-	return &codec.Response{StatusCode: code, Status: strconv.Itoa(code) + " " + http.StatusText(code), Header: h}, nil
-}
-
-func join(ss []string) string {
-	n := 0
-	for _, s := range ss {
-		n += len(s) + 2
-	}
-	b := make([]byte, 0, n)
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, s...)
-	}
-	return string(b)
-}
-
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
+	return &codec.Response{StatusCode: code, Header: h}, nil // CheckConnectResponse fills Status
 }
 
 // validValue: no whitespace or control characters (:path, :authority).
@@ -759,5 +718,3 @@ func validFieldValue(s string) bool {
 	}
 	return true
 }
-
-var _ io.Reader = (*Stream)(nil)

@@ -550,3 +550,23 @@ func TestServerOverrunsWindow(t *testing.T) {
 		t.Fatalf("after %d bytes sent, read %d then %v; want at most %d bytes, then ErrStreamReset about the window", sent, got, err, streamWindow)
 	}
 }
+
+// TestRequestHeadersOverServerLimit: request headers over the server's
+// SETTINGS_MAX_HEADER_LIST_SIZE fail the dial before anything is sent, and
+// the stream's place in the pool is given back.
+func TestRequestHeadersOverServerLimit(t *testing.T) {
+	f := &fakeServer{settings: append([]http2.Setting{{ID: http2.SettingMaxHeaderListSize, Val: 200}}, xconnect...)}
+	acceptAll(f)
+	startFake(t, f)
+	p := newPool(t)
+	r := f.target().request("/")
+	r.Header.Set("X-Big", strings.Repeat("v", 300))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := p.Dial(ctx, r); err == nil || !strings.Contains(err.Error(), "SETTINGS_MAX_HEADER_LIST_SIZE") {
+		t.Fatalf("Dial = %v, want the header list limit error", err)
+	}
+	if conns, streams := p.Stats(); conns != 1 || streams != 0 {
+		t.Fatalf("pool: %d connections, %d streams; want 1, 0", conns, streams)
+	}
+}

@@ -282,7 +282,7 @@ func (c *pconn) open(ctx context.Context, r *Request) (*Stream, *codec.Response,
 		return nil, nil, err
 	}
 	f, err := s.response(ctx.Done())
-	if err != nil {
+	if f == nil {
 		c.reset(s, http2.ErrCodeCancel)
 		if ctx.Err() != nil {
 			return nil, nil, errorf("HTTP/2 handshake with %s: %w", r.Authority, ctx.Err())
@@ -315,21 +315,11 @@ func (c *pconn) open(ctx context.Context, r *Request) (*Stream, *codec.Response,
 // bounds the wait.
 func (s *Stream) errorBody(done <-chan struct{}) []byte {
 	const limit = 4096
-	for {
+	wait(s, func() bool {
 		s.mu.Lock()
-		enough := s.rbuf.n >= limit || s.rend || s.err != nil
-		s.mu.Unlock()
-		if enough {
-			break
-		}
-		select {
-		case <-s.rwake:
-		case <-done:
-		}
-		if isClosed2(done) {
-			break
-		}
-	}
+		defer s.mu.Unlock()
+		return s.rbuf.n >= limit || s.rend || s.err != nil
+	}, done)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rbuf.n == 0 {
@@ -337,15 +327,6 @@ func (s *Stream) errorBody(done <-chan struct{}) []byte {
 	}
 	b := make([]byte, min(s.rbuf.n, limit))
 	return b[:s.rbuf.read(b)]
-}
-
-func isClosed2(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }
 
 // CloseIdleConnections closes the connections that carry no stream.

@@ -1,7 +1,6 @@
 package h2ws
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -390,45 +389,41 @@ func (s *Stream) goneNow() bool {
 	return s.isGone
 }
 
-// waitUntil waits at most d for cond (which takes the locks it needs) to
-// hold.
+// waitUntil waits at most d for cond to hold (see wait).
 func (s *Stream) waitUntil(d time.Duration, cond func() bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	for {
-		if cond() {
-			return
-		}
-		select {
-		case <-s.rwake:
-		case <-t.C:
-			return
-		}
-	}
+	wait(s, cond, t.C)
 }
 
-// response waits for the server's answer to the extended CONNECT.
+// wait checks cond (which takes the locks it needs) each time the read
+// loop wakes the stream, until it holds or stop is ready, and reports
+// whether it held. Used where no Read runs: the dial and Close.
+func wait[T any](s *Stream, cond func() bool, stop <-chan T) bool {
+	for !cond() {
+		select {
+		case <-s.rwake:
+		case <-stop:
+			return cond()
+		}
+	}
+	return true
+}
+
+// response waits for the server's answer to the extended CONNECT, or for
+// done (the dial's context): then it returns nil, nil.
 func (s *Stream) response(done <-chan struct{}) (*http2.MetaHeadersFrame, error) {
-	for {
+	var resp *http2.MetaHeadersFrame
+	var err error
+	wait(s, func() bool {
 		s.mu.Lock()
-		resp, err := s.resp, s.err
+		defer s.mu.Unlock()
+		resp, err = s.resp, s.err
 		s.resp = nil
-		s.mu.Unlock()
-		switch {
-		case resp != nil:
-			return resp, nil
-		case err != nil:
-			return nil, err
-		}
-		select {
-		case <-s.rwake:
-		case <-done:
-			return nil, errDialDone
-		}
-	}
+		return resp != nil || err != nil
+	}, done)
+	return resp, err
 }
-
-var errDialDone = errors.New("wsclient: dial ended")
 
 func (s *Stream) LocalAddr() net.Addr  { return s.c.nc.LocalAddr() }
 func (s *Stream) RemoteAddr() net.Addr { return s.c.nc.RemoteAddr() }
@@ -675,7 +670,7 @@ func (d *deadline) wait() <-chan struct{} {
 	return d.c
 }
 
-func isClosed(c chan struct{}) bool {
+func isClosed(c <-chan struct{}) bool {
 	select {
 	case <-c:
 		return true
