@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"encoding/binary"
 	"io"
 	"net"
 	"sync"
@@ -369,16 +368,5 @@ func (w *wsPush) answer(send func([]byte)) {
 		return
 	}
 	w.closed = op == 8
-	b0 := out0(w.fin, op) | w.rsv
-	n := len(w.pay)
-	var h []byte
-	switch {
-	case n < 126:
-		h = []byte{b0, byte(n)}
-	case n < 1<<16:
-		h = []byte{b0, 126, byte(n >> 8), byte(n)}
-	default:
-		h = binary.BigEndian.AppendUint64([]byte{b0, 127}, uint64(n))
-	}
-	send(append(h, w.pay...))
+	send(append(appendHeader(nil, out0(w.fin, op)|w.rsv, len(w.pay)), w.pay...))
 }

@@ -287,16 +287,19 @@ func appendFrame(b []byte, fin bool, op byte, p []byte) []byte {
 	if fin {
 		b0 |= 0x80
 	}
-	switch n := len(p); {
+	return append(appendHeader(b, b0, len(p)), p...)
+}
+
+// appendHeader appends an unmasked frame header: first byte b0, then the
+// payload length n in its shortest form.
+func appendHeader(b []byte, b0 byte, n int) []byte {
+	switch {
 	case n < 126:
-		b = append(b, b0, byte(n))
+		return append(b, b0, byte(n))
 	case n < 1<<16:
-		b = append(b, b0, 126, byte(n>>8), byte(n))
-	default:
-		b = append(b, b0, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
+		return append(b, b0, 126, byte(n>>8), byte(n))
 	}
-	return append(b, p...)
+	return binary.BigEndian.AppendUint64(append(b, b0, 127), uint64(n))
 }
 
 // echo unmasks each frame and sends it back unmasked, frame by frame.
@@ -323,17 +326,8 @@ func echo(c net.Conn) {
 		}
 		fin, op, _, mask, plen, _ := frameHeader(hdr[:hn])
 		// Header first, then the payload is read straight after it.
-		out = out[:0]
 		b0 := out0(fin, op) | hdr[0]&0x70 // RSV bits kept: a compressed frame is echoed compressed
-		switch {
-		case plen < 126:
-			out = append(out, b0, byte(plen))
-		case plen < 1<<16:
-			out = append(out, b0, 126, byte(plen>>8), byte(plen))
-		default:
-			out = append(out, b0, 127)
-			out = binary.BigEndian.AppendUint64(out, uint64(plen))
-		}
+		out = appendHeader(out[:0], b0, plen)
 		hl := len(out)
 		if cap(out) < hl+plen {
 			nb := make([]byte, hl, hl+plen)
