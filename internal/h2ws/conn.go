@@ -287,60 +287,47 @@ func (c *pconn) openStream(s *Stream, fields []hpack.HeaderField) error {
 	for _, f := range fields {
 		size += int(f.Size())
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.mu.Lock()
-	limit := c.settings.maxHeaderList
-	var err error
-	switch {
-	case c.err != nil:
-		err = c.err
-	case c.goAway:
-		err = fmt.Errorf("%w (%s, after GOAWAY)", ErrConnLost, c.key.Addr)
-	case c.nextID > 1<<31-1:
-		c.goAway = true // out of stream IDs: the pool opens another connection
-		err = fmt.Errorf("%w (%s): out of stream IDs", ErrConnLost, c.key.Addr)
-	case limit != 0 && size > int(limit):
-		err = errorf("HTTP/2 request headers (%d bytes) exceed the server's SETTINGS_MAX_HEADER_LIST_SIZE (%d)", size, limit)
-	}
-	if err != nil {
+	var refused error // the connection takes no such stream: it stays as it is
+	err := c.write(func() error { // under wmu: stream IDs go out in order
+		c.mu.Lock()
+		limit := c.settings.maxHeaderList
+		switch {
+		case c.err != nil:
+			refused = c.err
+		case c.goAway:
+			refused = fmt.Errorf("%w (%s, after GOAWAY)", ErrConnLost, c.key.Addr)
+		case c.nextID > 1<<31-1:
+			c.goAway = true // out of stream IDs: the pool opens another connection
+			refused = fmt.Errorf("%w (%s): out of stream IDs", ErrConnLost, c.key.Addr)
+		case limit != 0 && size > int(limit):
+			refused = errorf("HTTP/2 request headers (%d bytes) exceed the server's SETTINGS_MAX_HEADER_LIST_SIZE (%d)", size, limit)
+		}
+		if refused != nil {
+			c.mu.Unlock()
+			return nil // s has no ID: forget gives its place back
+		}
+		maxFrame := int(c.settings.maxFrame)
+		s.id = c.nextID
+		c.nextID += 2
+		s.sendWin = c.settings.initialWindow
+		c.streams[s.id] = s
 		c.mu.Unlock()
-		return err // s has no ID: forget gives its place back
-	}
-	maxFrame := int(c.settings.maxFrame)
-	s.id = c.nextID
-	c.nextID += 2
-	s.sendWin = c.settings.initialWindow
-	c.streams[s.id] = s
-	c.mu.Unlock()
 
-	c.hbuf.Reset()
-	for _, f := range fields {
-		c.henc.WriteField(f)
-	}
-	block := c.hbuf.Bytes()
-	c.setWriteDeadline()
-	first := true
-	for err == nil {
+		c.hbuf.Reset()
+		for _, f := range fields {
+			c.henc.WriteField(f)
+		}
+		block := c.hbuf.Bytes()
 		k := min(len(block), maxFrame)
-		last := k == len(block)
-		if first {
-			err = c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: s.id, BlockFragment: block[:k], EndHeaders: last})
-			first = false
-		} else {
-			err = c.fr.WriteContinuation(s.id, last, block[:k])
+		err := c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: s.id, BlockFragment: block[:k], EndHeaders: k == len(block)})
+		for block = block[k:]; err == nil && len(block) > 0; block = block[k:] {
+			k = min(len(block), maxFrame)
+			err = c.fr.WriteContinuation(s.id, k == len(block), block[:k])
 		}
-		block = block[k:]
-		if last {
-			break
-		}
-	}
-	if err == nil {
-		err = c.bw.Flush()
-	}
-	if err != nil {
-		err = fmt.Errorf("%w (%s): %w", ErrConnLost, c.key.Addr, err)
-		go c.fail(err) // fail takes wmu's holders' locks: not under wmu
+		return err
+	})
+	if refused != nil {
+		return refused
 	}
 	return err
 }

@@ -570,3 +570,30 @@ func TestRequestHeadersOverServerLimit(t *testing.T) {
 		t.Fatalf("pool: %d connections, %d streams; want 1, 0", conns, streams)
 	}
 }
+
+// TestLargeRequestHeaders: a request header block larger than a frame goes
+// out as HEADERS and CONTINUATION frames, and the server decodes it whole.
+func TestLargeRequestHeaders(t *testing.T) {
+	big := strings.Repeat("v", 40<<10) // hpack does not shrink it below 16 KiB
+	f := startFake(t, &fakeServer{settings: xconnect})
+	var headers atomic.Uint32 // the HEADERS frame's length (the Framer merges CONTINUATIONs into it)
+	f.onFrame = func(h http2.FrameHeader) {
+		if h.Type == http2.FrameHeaders {
+			headers.Store(h.Length)
+		}
+	}
+	f.onHeaders = func(c *fakeConn, id uint32, fields []hpack.HeaderField) {
+		status := "400"
+		if field(fields, "x-big") == big && field(fields, ":protocol") == "websocket" {
+			status = "200"
+		}
+		c.headers(id, false, ":status", status)
+	}
+	r := f.target().request("/")
+	r.Header.Set("X-Big", big)
+	st, _ := dial(t, newPool(t), r)
+	st.Close()
+	if n := headers.Load(); n == 0 || n > 16<<10 {
+		t.Fatalf("HEADERS frame of %d bytes; want the 40 KiB block split at the 16 KiB frame size", n)
+	}
+}
