@@ -287,8 +287,10 @@ func (c *pconn) openStream(s *Stream, fields []hpack.HeaderField) error {
 	for _, f := range fields {
 		size += int(f.Size())
 	}
-	var refused error // the connection takes no such stream: it stays as it is
-	err := c.write(func() error { // under wmu: stream IDs go out in order
+	// refused: the connection takes no such stream, and stays as it is.
+	// The IDs are given under wmu, so that they go out in order.
+	var refused error
+	err := c.write(func() error {
 		c.mu.Lock()
 		limit := c.settings.maxHeaderList
 		switch {
