@@ -465,8 +465,7 @@ func (g *pongGuard) arm(c *Conn) {
 	d := c.cfg.CloseTimeout
 	g.mu.Lock()
 	g.due = time.Now().Add(d)
-	c.w.watched.Store(true) // before the mark: a write completing after it counts
-	g.mark = c.w.progress.Load()
+	g.mark = c.w.progress.Or(watched) | watched // a write completing after this counts
 	g.expired = false
 	if g.t == nil {
 		g.t = time.AfterFunc(d, func() { g.check(c) })
@@ -481,7 +480,7 @@ func (g *pongGuard) disarm(c *Conn) bool {
 	g.mu.Lock()
 	expired := g.expired
 	g.due = time.Time{}
-	c.w.watched.Store(false)
+	c.w.progress.And(^uint64(watched))
 	g.t.Stop()
 	g.mu.Unlock()
 	return expired

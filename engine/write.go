@@ -118,8 +118,9 @@ type writer struct {
 
 	timer *time.Timer // FlushDelay timer
 
-	progress atomic.Uint64 // network writes completed while watched (read by pongGuard)
-	watched  atomic.Bool   // a pong is being watched: count progress
+	// progress counts network writes completed while a pong is watched
+	// (pongGuard reads it); its top bit, watched, says one is.
+	progress atomic.Uint64
 
 	writing    bool // a leader is writing (the network connection is owned)
 	stream     bool // a fragmented message is open: other data messages wait
@@ -739,11 +740,14 @@ func (m *messageWriter) abandon() {
 	w.mu.Unlock()
 }
 
+// watched is writer.progress's flag: a pong is being watched.
+const watched = 1 << 63
+
 // tick counts a completed network write for the pong guard, only while it
 // watches one: an atomic add on every write cost the send path about 10%
 // at small sizes; a load is free.
 func (w *writer) tick() {
-	if w.watched.Load() {
+	if w.progress.Load()&watched != 0 {
 		w.progress.Add(1)
 	}
 }
