@@ -6,57 +6,37 @@ import (
 	"net/http"
 	"reflect"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsclient/wsclient/codec"
+	"github.com/wsclient/wsclient/internal/testutil"
 	"github.com/wsclient/wsclient/internal/wsserver"
 )
 
 // connCost returns what the root package's newConn costs for one
-// connection, averaged over n: the bytes it allocates (garbage collection
-// off, so every allocation counts once; the least of three rounds, so that
-// an allocation of the runtime's own is not counted) and the bytes still
-// live after a collection while the connections are kept. The handshake response is
-// shared by all of them, so its header map is not counted: what is
-// measured is the engine plus the root Conn.
+// connection, averaged over n: the bytes it allocates and the bytes still
+// live after a collection while the connections are kept (see
+// testutil.AllocCost). The handshake response is shared by all of them,
+// so its header map is not counted: what is measured is the engine plus
+// the root Conn.
 func connCost(n int, opts *DialOptions) (alloc, live float64) {
-	alloc, live = connCostOnce(n, opts)
-	for range 2 {
-		a, l := connCostOnce(n, opts)
-		alloc, live = min(alloc, a), min(live, l)
-	}
-	return alloc, live
-}
-
-func connCostOnce(n int, opts *DialOptions) (alloc, live float64) {
 	resp := &codec.Response{StatusCode: 101, Status: "101 Switching Protocols", Header: http.Header{
 		"Upgrade":              {"websocket"},
 		"Connection":           {"Upgrade"},
 		"Sec-Websocket-Accept": {"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
 	}}
-	ncs := make([]net.Conn, n)
-	for i := range ncs {
-		ncs[i], _ = net.Pipe()
-	}
 	d := newDialer(opts)
-	cs := make([]*Conn, n)
-	runtime.GC()
-	gc := debug.SetGCPercent(-1)
-	var m0, m1, m2 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	for i := range cs {
-		cs[i], _ = d.newConn(ncs[i], nil, resp, 1)
-	}
-	runtime.ReadMemStats(&m1)
-	debug.SetGCPercent(gc)
-	runtime.GC()
-	runtime.ReadMemStats(&m2)
-	runtime.KeepAlive(cs)
-	runtime.KeepAlive(ncs)
-	return float64(m1.TotalAlloc-m0.TotalAlloc) / float64(n), (float64(m2.HeapAlloc) - float64(m0.HeapAlloc)) / float64(n)
+	alloc, _, live = testutil.AllocCost(n, func() func(int) {
+		ncs := make([]net.Conn, n)
+		for i := range ncs {
+			ncs[i], _ = net.Pipe()
+		}
+		cs := make([]*Conn, n)
+		return func(i int) { cs[i], _ = d.newConn(ncs[i], nil, resp, 1) }
+	})
+	return alloc, live
 }
 
 // idleConnBound is the most heap the root package may allocate for an open

@@ -6,10 +6,10 @@ import (
 	"net"
 	"os"
 	"reflect"
-	"runtime"
-	"runtime/debug"
 	"testing"
 	"time"
+
+	"github.com/wsclient/wsclient/internal/testutil"
 )
 
 // idleConnBound is the most heap New may allocate for a connection with
@@ -27,34 +27,17 @@ const idleConnBound = 416
 
 // newCost returns the bytes and objects New allocates for one connection
 // with cfg, averaged over n constructions on net.Pipe ends made beforehand
-// (garbage collection is off meanwhile, so TotalAlloc counts each
-// allocation exactly once). It takes the least of three rounds: an
-// allocation of the runtime's own during one (a timer heap growing, ...)
-// is not New's.
+// (see testutil.AllocCost).
 func newCost(n int, cfg *Config) (bytes, objects float64) {
-	bytes, objects = newCostOnce(n, cfg)
-	for range 2 {
-		b, o := newCostOnce(n, cfg)
-		bytes, objects = min(bytes, b), min(objects, o)
-	}
+	bytes, objects, _ = testutil.AllocCost(n, func() func(int) {
+		ncs := make([]net.Conn, n)
+		for i := range ncs {
+			ncs[i], _ = net.Pipe()
+		}
+		cs := make([]*Conn, n)
+		return func(i int) { cs[i] = New(ncs[i], nil, cfg) }
+	})
 	return bytes, objects
-}
-
-func newCostOnce(n int, cfg *Config) (bytes, objects float64) {
-	ncs := make([]net.Conn, n)
-	for i := range ncs {
-		ncs[i], _ = net.Pipe()
-	}
-	cs := make([]*Conn, n)
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	for i := range cs {
-		cs[i] = New(ncs[i], nil, cfg)
-	}
-	runtime.ReadMemStats(&m1)
-	runtime.KeepAlive(cs)
-	return float64(m1.TotalAlloc-m0.TotalAlloc) / float64(n), float64(m1.Mallocs-m0.Mallocs) / float64(n)
 }
 
 // TestIdleConnAlloc bounds what New allocates (see idleConnBound). It

@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"testing"
 	"unicode/utf8"
 
@@ -141,4 +143,37 @@ func SendFrames[O ~byte](c FrameSender[O], op O, p []byte, size int) error {
 		}
 		p, op = p[k:], 0
 	}
+}
+
+// AllocCost measures what making something costs, per call: setup prepares
+// a round (outside the measure) and returns build, which AllocCost calls
+// for i in [0, n) with garbage collection off, so every allocation counts
+// once. It returns the bytes and objects allocated and the bytes still
+// live after a collection (build must keep what it makes), each the least
+// of three rounds: an allocation of the runtime's own during one (a timer
+// heap growing, ...) is not build's.
+func AllocCost(n int, setup func() (build func(i int))) (bytes, objects, live float64) {
+	for round := range 3 {
+		build := setup()
+		runtime.GC()
+		gc := debug.SetGCPercent(-1)
+		var m0, m1, m2 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for i := range n {
+			build(i)
+		}
+		runtime.ReadMemStats(&m1)
+		debug.SetGCPercent(gc)
+		runtime.GC()
+		runtime.ReadMemStats(&m2)
+		runtime.KeepAlive(build)
+		b := float64(m1.TotalAlloc-m0.TotalAlloc) / float64(n)
+		o := float64(m1.Mallocs-m0.Mallocs) / float64(n)
+		l := (float64(m2.HeapAlloc) - float64(m0.HeapAlloc)) / float64(n)
+		if round == 0 {
+			bytes, objects, live = b, o, l
+		}
+		bytes, objects, live = min(bytes, b), min(objects, o), min(live, l)
+	}
+	return bytes, objects, live
 }
