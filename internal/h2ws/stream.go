@@ -14,26 +14,26 @@ import (
 	"github.com/wsclient/wsclient/codec"
 )
 
-// Closing a stream (in the background, after Close returned):
+// Closing a stream (in the background, after Close returned): what is
+// still in the send buffer goes first (closeGrace at most); then
 //
-//   - resetWait: first let a reset the server may be sending arrive. A
-//     server that has sent its whole response may follow it with
-//     RST_STREAM NO_ERROR (RFC 9113 §8.1), and libwebsockets does after its
-//     close frame; a frame of ours crossing it is "data for a nonexistent
-//     stream" there, which fails the whole connection (GOAWAY).
-//   - then what is still in the send buffer and END_STREAM, and closeGrace
-//     for the server to end its side too;
-//   - then RST_STREAM CANCEL if it has not.
-const (
-	resetWait  = 50 * time.Millisecond
-	closeGrace = 250 * time.Millisecond
-)
+//   - if the server has ended its side (it does with its close frame,
+//     before a close handshake completes), RST_STREAM CANCEL and nothing
+//     else, as browsers do. A server that has sent its whole response may
+//     reset the stream itself (RST_STREAM NO_ERROR, RFC 9113 §8.1), and
+//     libwebsockets does right after its close frame; DATA of ours crossing
+//     that reset, even an empty END_STREAM, is "data for a nonexistent
+//     sid" there, which fails the whole connection (GOAWAY), while a
+//     RST_STREAM crossing it is ignored. No wait makes END_STREAM safe: the
+//     reset may be any time behind;
+//   - else END_STREAM, closeGrace for the server to end its side too, and
+//     RST_STREAM CANCEL if it has not.
+const closeGrace = 250 * time.Millisecond
 
 // Stream is a WebSocket's HTTP/2 stream as a net.Conn: Read takes the
 // server's DATA, Write sends DATA. Both honour deadlines, and a read that
-// times out leaves the stream usable. Close closes this stream only
-// (END_STREAM, then RST_STREAM if the server has not ended its side soon
-// after); the connection stays for the other streams. When the connection
+// times out leaves the stream usable. Close closes this stream only (see
+// closeGrace); the connection stays for the other streams. When the connection
 // dies, every stream's reads and writes fail with ErrConnLost.
 //
 // A stream has no goroutine of its own: the connection's read loop files
@@ -322,8 +322,9 @@ func (s *Stream) writeErr() error {
 
 // Close ends the stream: reads and writes in progress return
 // net.ErrClosed at once, and the stream is ended in the background (what
-// the send buffer holds, END_STREAM, then RST_STREAM if the server does
-// not end its side; see resetWait). It never blocks.
+// the send buffer holds, then RST_STREAM if the server has ended its side,
+// else END_STREAM and RST_STREAM if the server does not end its side soon;
+// see closeGrace). It never blocks.
 func (s *Stream) Close() error {
 	if s.closed.Swap(true) {
 		return nil
@@ -336,7 +337,6 @@ func (s *Stream) Close() error {
 func (s *Stream) finish() {
 	s.rmu.Lock() // a Read in progress has returned: rwake is ours
 	defer s.rmu.Unlock()
-	s.waitUntil(resetWait, s.goneNow)
 	s.waitUntil(closeGrace, func() bool { // the send buffer drains
 		if b := s.backlog.Load(); b != nil && !b.empty() { // b.mu is never taken under s.mu
 			return s.sendDead()
@@ -344,15 +344,14 @@ func (s *Stream) finish() {
 		return true
 	})
 	s.mu.Lock()
-	end := !s.isGone && s.err == nil && !s.sentEnd
+	end := !s.isGone && s.err == nil && !s.sentEnd && !s.rend
 	if end {
 		s.sentEnd = true
 	}
 	s.mu.Unlock()
 	if end && s.c.writeData(s.id, nil, true) == nil {
-		s.endedBoth()
+		s.waitUntil(closeGrace, s.goneNow)
 	}
-	s.waitUntil(closeGrace, s.goneNow)
 	s.c.reset(s, http2.ErrCodeCancel) // only sends RST_STREAM if still open
 	s.mu.Lock()
 	s.rbuf.free()
