@@ -59,7 +59,8 @@ func (s *Server) serveH2(w http.ResponseWriter, r *http.Request) {
 	proto := s.chooseProtocol(r.Header)
 	rc := http.NewResponseController(w)
 	nc := &h2Conn{w: w, rc: rc, body: r.Body, local: localAddr(r), remote: h2Addr(r.RemoteAddr), done: make(chan struct{})}
-	s.run(newConn(s, nc, bufio.NewReaderSize(nil, 16)), r, rt, func(c *conn) {
+	c := newConn(s, nc, bufio.NewReaderSize(nil, 16))
+	s.run(c, r, rt, func(c *conn) {
 		if proto != "" {
 			w.Header().Set("Sec-WebSocket-Protocol", proto)
 		}
@@ -68,7 +69,13 @@ func (s *Server) serveH2(w http.ResponseWriter, r *http.Request) {
 			nc.Close()
 		}
 	})
+	// The response writer is not to be used once the handler returns:
+	// after Close, a write still in progress elsewhere (CloseClients'
+	// close frame, under wmu) is over once wmu is free, and later writes
+	// see the stream closed.
 	nc.Close()
+	c.wmu.Lock()
+	c.wmu.Unlock()
 }
 
 // h2Conn is an HTTP/2 stream seen as a net.Conn by the server's connection

@@ -155,33 +155,57 @@ func TestHTTP2Refusals(t *testing.T) {
 
 // TestHTTP2ServerClose: Close closes HTTP/2 WebSockets with 1001 like
 // HTTP/1.1 ones, before net/http's Shutdown (which waits for handlers).
+// With clients leaving while the server closes, a handler returns while
+// the close frame's write on its stream may still be in progress: under
+// -race this catches a response writer used after its handler returned.
 func TestHTTP2ServerClose(t *testing.T) {
-	s, err := wsserver.Start(wsserver.Options{TLS: true, HTTP2: true})
-	if err != nil {
-		t.Fatal(err)
+	for range 5 {
+		s, err := wsserver.Start(wsserver.Options{TLS: true, HTTP2: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := h2Pool(t)
+		var streams []*h2ws.Stream
+		var leaving []*engine.Conn
+		got := make(chan error, 16)
+		for range cap(got) {
+			res, err := p.Dial(context.Background(), h2Request(s, "/"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			streams = append(streams, res.Conn)
+			c := engine.New(res.Conn, nil, &engine.Config{})
+			defer c.Abort()
+			if len(streams)%2 == 0 {
+				leaving = append(leaving, c)
+				continue
+			}
+			go func() {
+				c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, _, err := c.Recv()
+				got <- err
+			}()
+		}
+		go func() {
+			for _, c := range leaving {
+				c.Abort()
+			}
+		}()
+		start := time.Now()
+		s.Close()
+		if d := time.Since(start); d > 2500*time.Millisecond {
+			t.Fatalf("Close took %v", d)
+		}
+		for range cap(got) - len(leaving) {
+			var ce *engine.CloseError
+			if err := <-got; !errors.As(err, &ce) || ce.Code != 1001 {
+				t.Fatalf("client got %v, want close 1001", err)
+			}
+		}
+		for _, st := range streams {
+			<-st.Done()
+		}
 	}
-	res, err := h2Pool(t).Dial(context.Background(), h2Request(s, "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := engine.New(res.Conn, nil, &engine.Config{})
-	defer c.Abort()
-	got := make(chan error, 1)
-	go func() {
-		c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, _, err := c.Recv()
-		got <- err
-	}()
-	start := time.Now()
-	s.Close()
-	if d := time.Since(start); d > 2500*time.Millisecond {
-		t.Fatalf("Close took %v", d)
-	}
-	var ce *engine.CloseError
-	if err := <-got; !errors.As(err, &ce) || ce.Code != 1001 {
-		t.Fatalf("client got %v, want close 1001", err)
-	}
-	<-res.Conn.Done()
 }
 
 func must[T any](v T, err error) T {
