@@ -17,9 +17,9 @@ import (
 // Closing a stream (in the background, after Close returned): what is
 // still in the send buffer goes first (closeGrace at most); then
 //
-//   - if the server has ended its side (it does with its close frame,
-//     before a close handshake completes), RST_STREAM CANCEL and nothing
-//     else, as browsers do. A server that has sent its whole response may
+//   - if the server has ended its side (servers do with their close frame,
+//     so after a completed close handshake it has), RST_STREAM CANCEL and
+//     nothing else. A server that has sent its whole response may
 //     reset the stream itself (RST_STREAM NO_ERROR, RFC 9113 §8.1), and
 //     libwebsockets does right after its close frame; DATA of ours crossing
 //     that reset, even an empty END_STREAM, is "data for a nonexistent
@@ -33,8 +33,8 @@ const closeGrace = 250 * time.Millisecond
 // Stream is a WebSocket's HTTP/2 stream as a net.Conn: Read takes the
 // server's DATA, Write sends DATA. Both honour deadlines, and a read that
 // times out leaves the stream usable. Close closes this stream only (see
-// closeGrace); the connection stays for the other streams. When the connection
-// dies, every stream's reads and writes fail with ErrConnLost.
+// closeGrace); the connection stays for the other streams. When the
+// connection dies, every stream's reads and writes fail with ErrConnLost.
 //
 // A stream has no goroutine of its own: the connection's read loop files
 // DATA into the stream's receive buffer (pooled 16 KiB chunks, held only
