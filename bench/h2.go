@@ -163,15 +163,13 @@ func h2EchoCell(cfg *Config, lib string, c Case) (Metrics, error) {
 	if pool != nil {
 		defer pool.Close()
 	}
-	lat := make([]time.Duration, 0, 1<<16)
-	var timed time.Duration
 	p := payload(c.Size)
-	for range echoConns {
+	return echoLatency(cfg, func() (func() error, func() error, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		wc, err := dialFn(ctx)
 		cancel()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rt := func() error {
 			if err := wc.SendBinary(p); err != nil {
@@ -183,24 +181,6 @@ func h2EchoCell(cfg *Config, lib string, c Case) (Metrics, error) {
 			}
 			return err
 		}
-		for t0 := time.Now(); time.Since(t0) < cfg.D/5/echoConns; {
-			if err := rt(); err != nil {
-				wc.Abort()
-				return nil, err
-			}
-		}
-		runtime.GC()
-		t0 := time.Now()
-		for time.Since(t0) < cfg.D/echoConns {
-			s := time.Now()
-			if err := rt(); err != nil {
-				wc.Abort()
-				return nil, err
-			}
-			lat = append(lat, time.Since(s))
-		}
-		timed += time.Since(t0)
-		wc.Abort()
-	}
-	return latencyMetrics(lat, timed.Seconds()), nil
+		return rt, wc.Abort, nil
+	})
 }

@@ -433,10 +433,17 @@ func echoCell(cfg *Config, lib string, c Case, tls bool) (Metrics, error) {
 	if py, ok := cfg.Python[lib]; ok {
 		return pythonCell(cfg, py, "echo", cfg.Srv.URL(tls, "/echo"), c.Size)
 	}
+	return echoLatency(cfg, func() (func() error, func() error, error) { return echoConn(cfg, lib, c, tls) })
+}
+
+// echoLatency measures round trips over echoConns connections that open
+// makes one after another: each warms up for a fifth of its share of
+// cfg.D, then times its share.
+func echoLatency(cfg *Config, open func() (rt, closeFn func() error, err error)) (Metrics, error) {
 	lat := make([]time.Duration, 0, 1<<16)
 	var timed time.Duration
 	for range echoConns {
-		rt, closeFn, err := echoConn(cfg, lib, c, tls)
+		rt, closeFn, err := open()
 		if err != nil {
 			return nil, err
 		}
