@@ -19,6 +19,23 @@ var benchSizes = []int{16, 125, 1 << 10, 64 << 10, 1 << 20}
 
 // sink starts a loopback TCP server that discards what it reads.
 func sink(b *testing.B) net.Conn {
+	return loopback(b, func(s net.Conn) { io.Copy(io.Discard, s) })
+}
+
+// flood starts a loopback TCP server that writes stream over and over.
+func flood(b *testing.B, stream []byte) net.Conn {
+	return loopback(b, func(s net.Conn) {
+		for {
+			if _, err := s.Write(stream); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// loopback returns a connection to a loopback TCP server that runs serve
+// on the one connection it accepts, then closes it.
+func loopback(b *testing.B, serve func(net.Conn)) net.Conn {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -29,8 +46,8 @@ func sink(b *testing.B) net.Conn {
 		if err != nil {
 			return
 		}
-		io.Copy(io.Discard, s)
-		s.Close()
+		defer s.Close()
+		serve(s)
 	}()
 	nc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -158,33 +175,6 @@ func BenchmarkReceive(b *testing.B) {
 			})
 		}
 	}
-}
-
-// flood starts a loopback TCP server that writes stream over and over.
-func flood(b *testing.B, stream []byte) net.Conn {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() {
-		s, err := ln.Accept()
-		ln.Close()
-		if err != nil {
-			return
-		}
-		defer s.Close()
-		for {
-			if _, err := s.Write(stream); err != nil {
-				return
-			}
-		}
-	}()
-	nc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { nc.Close() })
-	return nc
 }
 
 // BenchmarkIOTimeout compares sends to a loopback sink and receives from a
