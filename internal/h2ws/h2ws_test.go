@@ -314,3 +314,28 @@ func TestPoolClose(t *testing.T) {
 		t.Fatalf("%d connections, want 2", n)
 	}
 }
+
+// TestRacePoolClose closes the pool while its last streams close: the
+// stream's release arms the connection's idle timer under the pool's lock,
+// and Close must stop that timer under the same lock (a data race under
+// -race before: wsdump --http2's deferred pool Close met the close of the
+// stream the server had just ended).
+func TestRacePoolClose(t *testing.T) {
+	s := startServer(t, wsserver.Options{})
+	tg := ownTarget(s)
+	tg.only = true
+	for range 20 {
+		p := newPool(t)
+		st1, _ := dial(t, p, tg.request("/"))
+		st2, _ := dial(t, p, tg.request("/"))
+		var wg sync.WaitGroup
+		for _, st := range []*Stream{st1, st2} {
+			wg.Go(func() {
+				st.Close()
+				<-st.Done()
+			})
+		}
+		wg.Go(p.Close)
+		wg.Wait()
+	}
+}

@@ -355,14 +355,16 @@ func (p *Pool) Close() {
 	p.mu.Lock()
 	var all []*pconn
 	for _, list := range p.conns {
+		for _, c := range list {
+			if c.idle != nil { // release arms it under p.mu
+				c.idle.Stop()
+			}
+		}
 		all = append(all, list...)
 	}
 	clear(p.conns)
 	p.mu.Unlock()
 	for _, c := range all {
-		if c.idle != nil {
-			c.idle.Stop()
-		}
 		c.close()
 	}
 }
