@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
@@ -604,7 +605,8 @@ func (c *pconn) onGoAway(f *http2.GoAwayFrame) {
 // requestFields is the extended CONNECT's header block (RFC 8441 §4–5):
 // :method CONNECT, :protocol websocket, :scheme, :path, :authority, then
 // sec-websocket-version, the offers and the caller's fields, in lower
-// case.
+// case. Names must be tokens and values hold no control character but tab,
+// as over HTTP/1.1 (codec.WriteRequest) and in DialOptions' own check.
 func requestFields(r *Request) ([]hpack.HeaderField, error) {
 	if r.Authority == "" {
 		return nil, errors.New("wsclient: HTTP/2 request has no :authority")
@@ -640,7 +642,7 @@ func requestFields(r *Request) ([]hpack.HeaderField, error) {
 	fields = append(fields, hpack.HeaderField{Name: "sec-websocket-version", Value: version})
 	if len(r.Protocols) > 0 {
 		for _, p := range r.Protocols {
-			if !isToken(p) {
+			if !httpguts.ValidHeaderFieldName(p) { // a token
 				return nil, errors.New("wsclient: subprotocol is not a token")
 			}
 		}
@@ -648,7 +650,7 @@ func requestFields(r *Request) ([]hpack.HeaderField, error) {
 	}
 	if len(r.Extensions) > 0 {
 		for _, e := range r.Extensions {
-			if e == "" || !validFieldValue(e) || strings.IndexByte(e, ',') >= 0 {
+			if e == "" || !httpguts.ValidHeaderFieldValue(e) || strings.IndexByte(e, ',') >= 0 {
 				return nil, errors.New("wsclient: invalid extension offer")
 			}
 		}
@@ -659,12 +661,12 @@ func requestFields(r *Request) ([]hpack.HeaderField, error) {
 		if dropped[ck] || ck == "Sec-Websocket-Version" {
 			continue
 		}
-		if !isToken(k) {
+		if !httpguts.ValidHeaderFieldName(k) {
 			return nil, fmt.Errorf("wsclient: invalid header field name %q", k)
 		}
 		name := strings.ToLower(k)
 		for _, v := range vv {
-			if !validFieldValue(v) {
+			if !httpguts.ValidHeaderFieldValue(v) {
 				return nil, fmt.Errorf("wsclient: invalid value for header field %q", k)
 			}
 			fields = append(fields, hpack.HeaderField{Name: name, Value: v, Sensitive: ck == "Authorization" || ck == "Cookie"})
@@ -692,16 +694,6 @@ func response(f *http2.MetaHeadersFrame) (*codec.Response, error) {
 func validValue(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldValue: no CR, LF or NUL (RFC 9113 §8.2.1).
-func validFieldValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
 			return false
 		}
 	}

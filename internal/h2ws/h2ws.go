@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/wsclient/wsclient/codec"
 )
@@ -141,19 +140,6 @@ var dropped = map[string]bool{
 // Dropped reports whether the request field name is left out of the
 // extended CONNECT (see Request.Header).
 func Dropped(name string) bool { return dropped[http.CanonicalHeaderKey(name)] }
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
 
 func errorf(format string, a ...any) error {
 	return fmt.Errorf("wsclient: "+format, a...)

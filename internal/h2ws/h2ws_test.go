@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -337,5 +338,39 @@ func TestRacePoolClose(t *testing.T) {
 		}
 		wg.Go(p.Close)
 		wg.Wait()
+	}
+}
+
+// TestRequestFieldsRefused: the extended CONNECT is refused before any
+// frame is sent when a field could not be sent over HTTP/1.1 either: a
+// header name that is not a token, a value holding a control character
+// (tab is allowed), a subprotocol that is not a token, an extension offer
+// that is empty, holds a comma or a control character.
+func TestRequestFieldsRefused(t *testing.T) {
+	base := func() *Request {
+		return &Request{Authority: "example.com", Path: "/", Header: http.Header{}}
+	}
+	ok := base()
+	ok.Header["X-Tab"] = []string{"a\tb"}
+	ok.Protocols = []string{"chat"}
+	ok.Extensions = []string{"permessage-deflate; client_max_window_bits"}
+	if _, err := requestFields(ok); err != nil {
+		t.Fatalf("valid request: %v", err)
+	}
+	for name, edit := range map[string]func(r *Request){
+		"name not a token":   func(r *Request) { r.Header["X Bad"] = []string{"v"} },
+		"value with CR":      func(r *Request) { r.Header["X-V"] = []string{"a\rb"} },
+		"value with \\x01":   func(r *Request) { r.Header["X-V"] = []string{"a\x01b"} },
+		"value with DEL":     func(r *Request) { r.Header["X-V"] = []string{"a\x7fb"} },
+		"subprotocol":        func(r *Request) { r.Protocols = []string{"a b"} },
+		"empty extension":    func(r *Request) { r.Extensions = []string{""} },
+		"extension comma":    func(r *Request) { r.Extensions = []string{"a, b"} },
+		"extension with ESC": func(r *Request) { r.Extensions = []string{"a\x1b"} },
+	} {
+		r := base()
+		edit(r)
+		if _, err := requestFields(r); err == nil || !strings.HasPrefix(err.Error(), "wsclient: ") {
+			t.Errorf("%s: %v, want a wsclient error", name, err)
+		}
 	}
 }
